@@ -1,0 +1,64 @@
+# Two commands matter: `make demo` and `make test`. Each sets up what it needs by itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Re-install only when the project's metadata changes; the stamp records the last install.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test bench lint format graphviz clean
+
+demo: $(STAMP) graphviz
+	$(BIN)/python -m nn train
+
+test: $(STAMP) graphviz
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) $(VENV)/.bench-installed
+	$(BIN)/python benchmarks/run.py
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed; found: $$($(PYTHON) --version 2>&1)." \
+		       "Run 'make PYTHON=python3.11 ...' to choose another interpreter."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "venv is missing; installing python3-venv with apt-get"; \
+			apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && \
+			$(PYTHON) -m venv $(VENV); \
+		else \
+			echo "Cannot create a virtual environment: install Python's venv module" \
+			     "(on Debian: sudo apt-get install python3-venv) and run make again."; exit 1; \
+		fi; }
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# Graphviz's `dot` renders the drawings; it is a system program, not a Python package.
+graphviz:
+	@command -v dot >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Graphviz's dot is missing; installing it with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	else \
+		echo "Graphviz's dot program is missing. Install it and run make again:"; \
+		echo "  Debian/Ubuntu: sudo apt-get install graphviz"; \
+		echo "  macOS:         brew install graphviz"; \
+		exit 1; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis out build *.egg-info

@@ -1,0 +1,20 @@
+"""A scalar autograd engine: Values that record their graph, and backpropagation through it."""
+
+from autograd.backward import topological_order
+from autograd.functional import grad
+from autograd.gradcheck import GradcheckError, gradcheck
+from autograd.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from autograd.value import Value
+
+__all__ = [
+    "GradcheckError",
+    "Value",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+    "topological_order",
+]

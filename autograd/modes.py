@@ -1,0 +1,116 @@
+"""Per-thread switches of the engine: whether operations record a graph, and anomaly checks.
+
+Both are context managers and decorators, as in PyTorch: ``with no_grad(): ...`` and
+``@no_grad()``. Each thread has its own switches, so a ``no_grad`` block in one thread leaves
+graph recording in the others alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _ThreadState(threading.local):
+    # Class attributes give every new thread the defaults.
+    recording = True
+    anomaly = False
+
+
+state = _ThreadState()
+
+
+class _Switch:
+    """Set one attribute of the thread's state for the length of a block or a function call."""
+
+    _attribute: str
+    _value: bool
+
+    def __init__(self) -> None:
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._saved.append(getattr(state, self._attribute))
+        setattr(state, self._attribute, self._value)
+
+    def __exit__(self, *exc_info: object) -> None:
+        setattr(state, self._attribute, self._saved.pop())
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_Switch):
+    """Make Values without recording a graph: results are leaves. A block or a decorator.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0)
+    >>> with no_grad():
+    ...     y = x * x
+    >>> y.inputs, y.data
+    ((), 9.0)
+    """
+
+    _attribute, _value = "recording", False
+
+
+class enable_grad(_Switch):
+    """Record the graph again inside a ``no_grad`` block. A block or a decorator.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0)
+    >>> with no_grad(), enable_grad():
+    ...     y = x * x
+    >>> y.inputs == (x, x)
+    True
+    """
+
+    _attribute, _value = "recording", True
+
+
+class detect_anomaly(_Switch):
+    """Raise ``FloatingPointError`` at the first operation or gradient that is NaN or infinite.
+
+    The message names the operation and its input values. Outside this mode, NaN and infinity
+    flow through silently, as IEEE 754 says.
+
+    >>> from autograd import Value
+    >>> with detect_anomaly():
+    ...     Value(-1.0).log()
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: log returned nan for input -1.0
+    """
+
+    _attribute, _value = "anomaly", True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread record a graph right now.
+
+    >>> is_grad_enabled()
+    True
+    >>> with no_grad():
+    ...     is_grad_enabled()
+    False
+    """
+    return state.recording
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on in this thread right now.
+
+    >>> with detect_anomaly():
+    ...     is_anomaly_enabled()
+    True
+    """
+    return state.anomaly

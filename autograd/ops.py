@@ -1,0 +1,203 @@
+"""The one table of operations: each row is a forward function and its local derivatives.
+
+A row's ``forward`` maps input numbers to the output number. Its ``derivative`` maps the same
+inputs and the output to one local derivative per input, d out / d input. Derivatives are
+written with the helpers below (``div``, ``power``, ``log``, ``sin``, ``cos``) and ordinary
+arithmetic, so a rule runs on floats (the plain backward sweep) and on Values alike (the
+``create_graph=True`` sweep, where the derivative itself becomes part of a graph).
+
+Numbers follow IEEE 754 as PyTorch does: no operation raises a Python arithmetic error.
+``log(0)`` is ``-inf``, ``log(-1)`` is ``nan``, ``1 / 0`` is ``inf``, ``exp(1000)`` is ``inf``,
+``(-8) ** (1/3)`` is ``nan``.
+
+Derivatives at the awkward points, in one place (the same values as PyTorch):
+
+=============  =====================================================================
+operation      local derivative
+=============  =====================================================================
+``a + b``      1 and 1
+``a * b``      b and a
+``a / b``      1 / b and -(a / b) / b; ``inf`` or ``nan`` where b is 0
+``a ** b``     b * a ** (b - 1), taken as 0 where b is 0;
+               a ** b * log(a), taken as 0 where a is 0 and b >= 0 (``nan`` for a < 0)
+``exp(a)``     exp(a)
+``log(a)``     1 / a; ``inf`` at 0
+``sqrt(a)``    1 / (2 sqrt(a)); ``inf`` at 0
+``tanh(a)``    1 - tanh(a) ** 2
+``sigmoid(a)`` sigmoid(a) * (1 - sigmoid(a))
+``relu(a)``    1 for a > 0, else 0 (0 at a = 0)
+``leaky_relu`` 1 for a > 0, else the slope (the slope at a = 0)
+``abs(a)``     the sign of a (0 at a = 0)
+``sin(a)``     cos(a)
+``cos(a)``     -sin(a)
+=============  =====================================================================
+
+Subtraction and negation add no row: ``a - b`` is ``a + (-1 * b)``, exact in IEEE 754.
+Division has its own row because ``a * (1 / b)`` is not always ``a / b`` in floating point
+(``0.3 / 0.1`` differs from ``0.3 * (1 / 0.1)``), and printed numbers must match Python's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+INF = math.inf
+NAN = math.nan
+
+
+class Op(NamedTuple):
+    """One row of the table: the operation's name, its forward function and its derivative."""
+
+    name: str
+    forward: Callable[..., float]
+    derivative: Callable[..., tuple[Any, ...]]
+
+
+# IEEE 754 versions of the float operations that Python would otherwise raise on.
+
+
+def div(a: Any, b: Any) -> Any:
+    """``a / b``, with ``inf`` or ``nan`` where Python would raise ZeroDivisionError.
+
+    >>> div(1.0, 0.0), div(-1.0, 0.0), div(0.0, 0.0)
+    (inf, -inf, nan)
+    """
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return NAN
+        return math.copysign(INF, a) * math.copysign(1.0, b)
+
+
+def power(a: Any, b: Any) -> Any:
+    """``a ** b``; ``nan`` for a negative base and a fractional exponent, never a complex number.
+
+    >>> power(-8.0, 1 / 3), power(0.0, -1.0), power(10.0, 400.0), power(-2.0, 3.0)
+    (nan, inf, inf, -8.0)
+    """
+    if type(a) is not float or type(b) is not float:
+        return a**b
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        odd_integer_exponent = b.is_integer() and b % 2 == 1
+        return -INF if a < 0 and odd_integer_exponent else INF
+    except ValueError:
+        if a == 0:  # zero to a negative power: a pole, signed as IEEE 754 says
+            odd_integer_exponent = b.is_integer() and b % 2 == 1
+            return math.copysign(INF, a) if odd_integer_exponent else INF
+        return NAN  # a negative base to a fractional power has no real value
+
+
+def exp(a: Any) -> Any:
+    """``e ** a``; ``inf`` where the result overflows."""
+    if type(a) is not float:
+        return a.exp()
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return INF
+
+
+def log(a: Any) -> Any:
+    """The natural logarithm; ``-inf`` at 0 and ``nan`` below 0."""
+    if type(a) is not float:
+        return a.log()
+    if a > 0:
+        return math.log(a)
+    return -INF if a == 0 else NAN
+
+
+def sqrt(a: Any) -> Any:
+    """The square root; ``nan`` below 0."""
+    if type(a) is not float:
+        return a.sqrt()
+    return math.sqrt(a) if a >= 0 else NAN
+
+
+def sin(a: Any) -> Any:
+    """The sine; ``nan`` for infinite input."""
+    if type(a) is not float:
+        return a.sin()
+    return math.sin(a) if math.isfinite(a) else NAN
+
+
+def cos(a: Any) -> Any:
+    """The cosine; ``nan`` for infinite input."""
+    if type(a) is not float:
+        return a.cos()
+    return math.cos(a) if math.isfinite(a) else NAN
+
+
+def sigmoid(a: float) -> float:
+    """``1 / (1 + e ** -a)``, computed so that no intermediate overflows."""
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)  # a < 0, so e is in (0, 1): no overflow
+    return e / (1.0 + e)
+
+
+def tanh(a: float) -> float:
+    """The hyperbolic tangent (``math.tanh`` never overflows)."""
+    return math.tanh(a)
+
+
+def relu(a: float) -> float:
+    """``max(a, 0)``; ``nan`` stays ``nan``."""
+    return a if a > 0 or a != a else 0.0
+
+
+def leaky_relu(a: float, slope: float) -> float:
+    """``a`` for positive ``a``, otherwise ``slope * a``."""
+    return a if a > 0 else slope * a
+
+
+def step(a: Any) -> float:
+    """1.0 where ``a > 0``, else 0.0: the derivative of relu, with 0 at the kink."""
+    return 1.0 if float(a) > 0 else 0.0
+
+
+def sign(a: Any) -> float:
+    """-1.0, 0.0 or 1.0: the derivative of abs, with 0 at the kink."""
+    a = float(a)
+    return 1.0 if a > 0 else -1.0 if a < 0 else 0.0 if a == 0 else NAN
+
+
+def d_leaky_relu(a: Any, slope: Any) -> tuple[Any, Any]:
+    """d out / da and d out / d slope: (1, 0) for a > 0, else (slope, a); the slope at a = 0."""
+    return (1.0, 0.0) if float(a) > 0 else (slope, a)
+
+
+def d_pow_d_base(a: Any, b: Any) -> Any:
+    """d(a ** b) / da = b * a ** (b - 1), taken as 0 where b is 0 (as PyTorch does)."""
+    return 0.0 if float(b) == 0 else b * power(a, b - 1)
+
+
+def d_pow_d_exponent(a: Any, b: Any, out: Any) -> Any:
+    """d(a ** b) / db = a ** b * log(a), taken as 0 where a is 0 and b >= 0 (as PyTorch does)."""
+    return 0.0 if float(a) == 0 and float(b) >= 0 else out * log(a)
+
+
+# fmt: off
+OPS: dict[str, Op] = {op.name: op for op in (
+    #   name          forward           d out / d each input, given (inputs..., out)
+    Op("+",          float.__add__,    lambda a, b, out: (1.0, 1.0)),
+    Op("*",          float.__mul__,    lambda a, b, out: (b, a)),
+    Op("/",          div,              lambda a, b, out: (div(1.0, b), -div(out, b))),
+    Op("**",         power,            lambda a, b, out: (d_pow_d_base(a, b),
+                                                           d_pow_d_exponent(a, b, out))),
+    Op("exp",        exp,              lambda a, out: (out,)),
+    Op("log",        log,              lambda a, out: (div(1.0, a),)),
+    Op("sqrt",       sqrt,             lambda a, out: (div(0.5, out),)),
+    Op("tanh",       tanh,             lambda a, out: (1.0 - out * out,)),
+    Op("sigmoid",    sigmoid,          lambda a, out: (out * (1.0 - out),)),
+    Op("relu",       relu,             lambda a, out: (step(a),)),
+    Op("leaky_relu", leaky_relu,       lambda a, slope, out: d_leaky_relu(a, slope)),
+    Op("abs",        abs,              lambda a, out: (sign(a),)),
+    Op("sin",        sin,              lambda a, out: (cos(a),)),
+    Op("cos",        cos,              lambda a, out: (-sin(a),)),
+)}
+# fmt: on

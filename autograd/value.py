@@ -1,0 +1,344 @@
+"""Value: one real number and the record of the operations that produced it.
+
+Every operation on Values makes a new Value that remembers its ``inputs`` and, for each input,
+the local derivative d(result)/d(input), computed right away from the rule in ``ops.OPS``.
+``backward()`` then needs nothing but those numbers: it multiplies them along every path from
+the output back to each input and adds the paths up (the chain rule).
+
+A plain number in an operation (the ``2`` in ``2 * x``) needs no gradient, so it is folded into
+the operation instead of becoming a node: ``(2 * x).inputs`` is ``(x,)``. The full argument
+list, numbers included, stays available to drawings and to ``grad(..., create_graph=True)``.
+
+Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``"/"``,
+``"**"``, ``"exp"``, ``"log"``, ``"sqrt"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``,
+``"leaky_relu"``, ``"abs"``, ``"sin"`` and ``"cos"``. ``a - b`` is recorded as
+``a + (b * -1)`` and ``-a`` as ``a * -1``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from autograd import ops
+from autograd.backward import backward as _backward
+from autograd.modes import state
+from autograd.ops import Op
+
+Number = int | float
+
+
+class Value:
+    """A real number that records how it was computed, so that it can be differentiated.
+
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> y.data, x.grad
+    (15.0, 8.0)
+    """
+
+    __slots__ = ("_args", "_inputs", "_local_grads", "_op", "data", "grad", "label")
+
+    # Make NumPy scalars hand arithmetic with a Value over to the Value's reflected operators.
+    __array_ufunc__ = None
+
+    data: float
+    grad: float
+    label: str
+
+    def __init__(self, data: numbers.Real, label: str = "") -> None:
+        if not isinstance(data, numbers.Real):
+            raise TypeError(
+                f"Value data must be a real number (int, float or a NumPy scalar), "
+                f"got {type(data).__name__}"
+            )
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = label
+        self._op: Op | None = None
+        self._inputs: tuple[Value, ...] = ()
+        self._local_grads: tuple[Any, ...] = ()
+        self._args: tuple[Any, ...] = ()
+
+    # -- the graph, read-only -------------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that made this Value; ``""`` for a leaf.
+
+        >>> x = Value(2.0)
+        >>> x.op, (x + 1).op, x.tanh().op
+        ('', '+', 'tanh')
+        """
+        return "" if self._op is None else self._op.name
+
+    @property
+    def inputs(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, one entry per use (``x * x`` has two).
+
+        >>> x = Value(2.0)
+        >>> (x * x).inputs == (x, x), (3 * x).inputs == (x,), x.inputs
+        (True, True, ())
+        """
+        return self._inputs
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d(self)/d(input) for each of ``inputs``, in the same order, fixed when self was made.
+
+        >>> x, y = Value(2.0), Value(5.0)
+        >>> (x * y).local_grads
+        (5.0, 2.0)
+        """
+        return self._local_grads
+
+    @property
+    def args(self) -> tuple[Value | float, ...]:
+        """All arguments of the operation in order, folded numbers included.
+
+        >>> x = Value(2.0)
+        >>> (2 ** x).args == (2.0, x), (2 ** x).inputs == (x,)
+        (True, True)
+        """
+        return self._args
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a Value made directly (or under ``no_grad``), not by a recorded operation.
+
+        >>> x = Value(1.0)
+        >>> x.is_leaf, (x + 1).is_leaf
+        (True, False)
+        """
+        return self._op is None
+
+    # -- arithmetic -------------------------------------------------------------------------
+
+    def __add__(self, other: Value | Number) -> Value:
+        return _binary(_ADD, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _binary(_ADD, other, self)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        return _binary(_MUL, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _binary(_MUL, other, self)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        return _binary(_DIV, self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _binary(_DIV, other, self)
+
+    def __pow__(self, other: Value | Number) -> Value:
+        return _binary(_POW, self, other)
+
+    def __rpow__(self, other: Number) -> Value:
+        return _binary(_POW, other, self)
+
+    def __neg__(self) -> Value:
+        return _binary(_MUL, self, -1.0)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __sub__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            return _binary(_ADD, self, -other)
+        constant = _constant(other)
+        if constant is NotImplemented:
+            return NotImplemented
+        return _binary(_ADD, self, -constant)
+
+    def __rsub__(self, other: Number) -> Value:
+        return _binary(_ADD, -self, other)
+
+    def __abs__(self) -> Value:
+        return _unary(_ABS, self)
+
+    # -- functions --------------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """``e ** self``; ``inf`` when it overflows."""
+        return _unary(_EXP, self)
+
+    def log(self) -> Value:
+        """The natural logarithm; ``-inf`` at 0, ``nan`` below 0.
+
+        >>> Value(0.0).log(), Value(-1.0).log()
+        (Value(data=-inf, grad=0.0), Value(data=nan, grad=0.0))
+        """
+        return _unary(_LOG, self)
+
+    def sqrt(self) -> Value:
+        """The square root; ``nan`` below 0."""
+        return _unary(_SQRT, self)
+
+    def tanh(self) -> Value:
+        """The hyperbolic tangent."""
+        return _unary(_TANH, self)
+
+    def sigmoid(self) -> Value:
+        """The logistic function ``1 / (1 + e ** -self)``, stable for inputs of any size.
+
+        >>> Value(-1000.0).sigmoid().data, Value(1000.0).sigmoid().data
+        (0.0, 1.0)
+        """
+        return _unary(_SIGMOID, self)
+
+    def relu(self) -> Value:
+        """``max(self, 0)``; its derivative at 0 is 0."""
+        return _unary(_RELU, self)
+
+    def leaky_relu(self, slope: Number = 0.01) -> Value:
+        """``self`` when positive, else ``slope * self``; its derivative at 0 is ``slope``.
+
+        >>> Value(-2.0).leaky_relu(0.1).data
+        -0.2
+        """
+        if isinstance(slope, Value) or _constant(slope) is NotImplemented:
+            raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
+        return _binary(_LEAKY_RELU, self, slope)
+
+    def sin(self) -> Value:
+        """The sine."""
+        return _unary(_SIN, self)
+
+    def cos(self) -> Value:
+        """The cosine."""
+        return _unary(_COS, self)
+
+    # -- differentiation --------------------------------------------------------------------
+
+    def backward(self, gradient: Number = 1.0) -> None:
+        """Add d(self)/d(node) times ``gradient`` to ``.grad`` of every node self depends on.
+
+        Leaves and intermediate nodes alike receive their gradient. Each call adds only its own
+        contribution, so calling it twice doubles every gradient; zero them in between to start
+        afresh.
+
+        >>> x = Value(2.0)
+        >>> y = x * x
+        >>> y.backward(); y.backward()
+        >>> x.grad, y.grad
+        (8.0, 2.0)
+        """
+        if isinstance(gradient, Value) or not isinstance(gradient, numbers.Real):
+            raise TypeError(
+                f"backward gradient must be a real number, got {type(gradient).__name__}"
+            )
+        _backward(self, float(gradient))
+
+    def detach(self) -> Value:
+        """A new leaf with the same data (and label), cut off from this graph.
+
+        >>> x = Value(2.0)
+        >>> y = (x * 3).detach()
+        >>> y.data, y.is_leaf
+        (6.0, True)
+        """
+        return Value(self.data, self.label)
+
+    def draw(self, **options: Any) -> Any:
+        """The Graphviz drawing of the graph that produced this Value: ``draw(self, **options)``."""
+        from autograd.draw import draw
+
+        return draw(self, **options)
+
+    # -- conversions ------------------------------------------------------------------------
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+
+# -- recording operations -----------------------------------------------------------------
+# These two functions are the only places that make non-leaf Values.
+
+_ADD, _MUL, _DIV, _POW = ops.OPS["+"], ops.OPS["*"], ops.OPS["/"], ops.OPS["**"]
+_EXP, _LOG, _SQRT, _TANH = ops.OPS["exp"], ops.OPS["log"], ops.OPS["sqrt"], ops.OPS["tanh"]
+_SIGMOID, _RELU, _LEAKY_RELU = ops.OPS["sigmoid"], ops.OPS["relu"], ops.OPS["leaky_relu"]
+_ABS, _SIN, _COS = ops.OPS["abs"], ops.OPS["sin"], ops.OPS["cos"]
+
+_new_value = object.__new__
+
+
+def _constant(x: Any) -> float | Any:
+    """A plain number as a float, or NotImplemented for anything else (Python then raises)."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        return float(x)
+    return NotImplemented
+
+
+def _make(data: float, op: Op, inputs: tuple, local_grads: tuple, args: tuple) -> Value:
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._inputs = inputs
+    out._local_grads = local_grads
+    out._args = args
+    return out
+
+
+def _leaf(data: float) -> Value:
+    return _make(data, None, (), (), ())  # type: ignore[arg-type]
+
+
+def _unary(op: Op, x: Value) -> Value:
+    a = x.data
+    data = op.forward(a)
+    if state.anomaly:
+        _check_result(op, (a,), data)
+    if not state.recording:
+        return _leaf(data)
+    inputs = (x,)
+    return _make(data, op, inputs, op.derivative(a, data), inputs)
+
+
+def _binary(op: Op, x: Value | Any, y: Value | Any) -> Value:
+    if isinstance(x, Value):
+        a = x.data
+        if isinstance(y, Value):
+            b = y.data
+            inputs = args = (x, y)
+            keep = -1  # both local derivatives
+        else:
+            b = _constant(y)
+            if b is NotImplemented:
+                return NotImplemented
+            inputs, args, keep = (x,), (x, b), 0
+    else:
+        a = _constant(x)
+        if a is NotImplemented:
+            return NotImplemented
+        b = y.data
+        inputs, args, keep = (y,), (a, y), 1
+    data = op.forward(a, b)
+    if state.anomaly:
+        _check_result(op, (a, b), data)
+    if not state.recording:
+        return _leaf(data)
+    local_grads = op.derivative(a, b, data)
+    if keep >= 0:
+        local_grads = (local_grads[keep],)
+    return _make(data, op, inputs, local_grads, args)
+
+
+def _check_result(op: Op, operands: tuple[float, ...], data: float) -> None:
+    if not math.isfinite(data):
+        shown = ", ".join(repr(x) for x in operands)
+        noun = "input" if len(operands) == 1 else "inputs"
+        raise FloatingPointError(f"{op.name} returned {data!r} for {noun} {shown}")
