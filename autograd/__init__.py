@@ -4,7 +4,7 @@ from autograd.backward import topological_order
 from autograd.functional import grad
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
-from autograd.value import Value
+from autograd.value import Value, linear
 
 __all__ = [
     "GradcheckError",
@@ -15,6 +15,7 @@ __all__ = [
     "gradcheck",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "linear",
     "no_grad",
     "topological_order",
 ]

@@ -30,6 +30,7 @@ operation      local derivative
 ``abs(a)``     the sign of a (0 at a = 0)
 ``sin(a)``     cos(a)
 ``cos(a)``     -sin(a)
+``linear``     b + sum of w_i * x_i: x_i for each w_i, w_i for each x_i, 1 for b
 =============  =====================================================================
 
 Subtraction and negation add no row: ``a - b`` is ``a + (-1 * b)``, exact in IEEE 754.
@@ -40,6 +41,7 @@ Division has its own row because ``a * (1 / b)`` is not always ``a / b`` in floa
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -166,6 +168,24 @@ def sign(a: Any) -> float:
     return 1.0 if a > 0 else -1.0 if a < 0 else 0.0 if a == 0 else NAN
 
 
+def linear(*args: float) -> float:
+    """``b + w1 * x1 + ... + wn * xn`` from the arguments ``(w1..wn, x1..xn, b)``.
+
+    The terms are added left to right, starting from b, as micrograd's neuron does.
+
+    >>> linear(2.0, 3.0, 10.0, 100.0, 1.0)
+    321.0
+    """
+    n = len(args) // 2
+    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
+
+
+def d_linear(*args: Any) -> tuple[Any, ...]:
+    """d out / d w_i = x_i, d out / d x_i = w_i, d out / d b = 1, given (w..., x..., b, out)."""
+    n = (len(args) - 2) // 2
+    return (*args[n : 2 * n], *args[:n], 1.0)
+
+
 def d_leaky_relu(a: Any, slope: Any) -> tuple[Any, Any]:
     """d out / da and d out / d slope: (1, 0) for a > 0, else (slope, a); the slope at a = 0."""
     return (1.0, 0.0) if float(a) > 0 else (slope, a)
@@ -199,5 +219,6 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("abs",        abs,              lambda a, out: (sign(a),)),
     Op("sin",        sin,              lambda a, out: (cos(a),)),
     Op("cos",        cos,              lambda a, out: (-sin(a),)),
+    Op("linear",     linear,           d_linear),
 )}
 # fmt: on

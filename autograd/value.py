@@ -11,14 +11,15 @@ list, numbers included, stays available to drawings and to ``grad(..., create_gr
 
 Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``"/"``,
 ``"**"``, ``"exp"``, ``"log"``, ``"sqrt"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``,
-``"leaky_relu"``, ``"abs"``, ``"sin"`` and ``"cos"``. ``a - b`` is recorded as
-``a + (b * -1)`` and ``-a`` as ``a * -1``.
+``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"`` and ``"linear"`` (see ``linear``).
+``a - b`` is recorded as ``a + (b * -1)`` and ``-a`` as ``a * -1``.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 from autograd import ops
@@ -267,7 +268,7 @@ class Value:
 _ADD, _MUL, _DIV, _POW = ops.OPS["+"], ops.OPS["*"], ops.OPS["/"], ops.OPS["**"]
 _EXP, _LOG, _SQRT, _TANH = ops.OPS["exp"], ops.OPS["log"], ops.OPS["sqrt"], ops.OPS["tanh"]
 _SIGMOID, _RELU, _LEAKY_RELU = ops.OPS["sigmoid"], ops.OPS["relu"], ops.OPS["leaky_relu"]
-_ABS, _SIN, _COS = ops.OPS["abs"], ops.OPS["sin"], ops.OPS["cos"]
+_ABS, _SIN, _COS, _LINEAR = ops.OPS["abs"], ops.OPS["sin"], ops.OPS["cos"], ops.OPS["linear"]
 
 _new_value = object.__new__
 
@@ -335,6 +336,56 @@ def _binary(op: Op, x: Value | Any, y: Value | Any) -> Value:
     if keep >= 0:
         local_grads = (local_grads[keep],)
     return _make(data, op, inputs, local_grads, args)
+
+
+def linear(
+    weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bias: Value | Number = 0.0
+) -> Value:
+    """``bias + sum(w * x for w, x in zip(weights, inputs))`` as one node of the graph.
+
+    One node instead of 2n: a neuron's weighted sum costs a fraction of the time and memory,
+    and every weight still gets its own edge, local derivative and gradient.
+
+    >>> w, b = [Value(2.0), Value(-1.0)], Value(0.5)
+    >>> y = linear(w, [3.0, 4.0], b)
+    >>> y.backward()
+    >>> y.data, [wi.grad for wi in w], b.grad, y.op
+    (2.5, [3.0, 4.0], 1.0, 'linear')
+    """
+    weights, inputs = list(weights), list(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(
+            f"linear needs as many weights as inputs, got {len(weights)} and {len(inputs)}"
+        )
+    return _apply(_LINEAR, (*weights, *inputs, bias))
+
+
+def _apply(op: Op, args: tuple[Any, ...]) -> Value:
+    """Record op on any number of arguments, each a Value or a plain number."""
+    numbers_ = []
+    for i, arg in enumerate(args):
+        number = arg.data if isinstance(arg, Value) else _constant(arg)
+        if number is NotImplemented:
+            raise TypeError(
+                f"{op.name} arguments must be Values or real numbers; "
+                f"argument {i} is {type(arg).__name__}"
+            )
+        numbers_.append(number)
+    data = op.forward(*numbers_)
+    if state.anomaly:
+        _check_result(op, tuple(numbers_), data)
+    if not state.recording:
+        return _leaf(data)
+    all_local_grads = op.derivative(*numbers_, data)
+    is_value = [isinstance(arg, Value) for arg in args]
+    if all(is_value):
+        return _make(data, op, args, all_local_grads, args)
+    inputs = tuple(arg for arg, keep in zip(args, is_value, strict=True) if keep)
+    local_grads = tuple(g for g, keep in zip(all_local_grads, is_value, strict=True) if keep)
+    folded_args = tuple(
+        arg if keep else n for arg, n, keep in zip(args, numbers_, is_value, strict=True)
+    )
+    return _make(data, op, inputs, local_grads, folded_args)
 
 
 def _check_result(op: Op, operands: tuple[float, ...], data: float) -> None:
