@@ -19,6 +19,7 @@ class _ThreadState(threading.local):
     # Class attributes give every new thread the defaults.
     recording = True
     anomaly = False
+    plain = True  # recording and not anomaly: the one flag the hot path reads
 
 
 state = _ThreadState()
@@ -35,10 +36,14 @@ class _Switch:
 
     def __enter__(self) -> None:
         self._saved.append(getattr(state, self._attribute))
-        setattr(state, self._attribute, self._value)
+        self._set(self._value)
 
     def __exit__(self, *exc_info: object) -> None:
-        setattr(state, self._attribute, self._saved.pop())
+        self._set(self._saved.pop())
+
+    def _set(self, value: bool) -> None:
+        setattr(state, self._attribute, value)
+        state.plain = state.recording and not state.anomaly
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd import ops
@@ -28,6 +28,99 @@ from autograd.modes import state
 from autograd.ops import Op
 
 Number = int | float
+
+
+# -- recording operations -------------------------------------------------------------------
+# Value's operators and functions are made here from their rows of ops.OPS: each computes the
+# result and its local derivatives with the row's two functions, then hands them to _node,
+# the one place that makes non-leaf Values. A plain number is folded into the node: it is kept
+# in ``args`` (for drawings and create_graph) but is not an input and gets no local derivative.
+
+_new_value = object.__new__
+
+
+def _node(data: float, op: Op, inputs: tuple, local_grads: tuple, args: tuple) -> Value:
+    """A new Value: a graph node when recording, a leaf under ``no_grad``."""
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if not state.plain:  # no_grad or detect_anomaly: rarely, so kept off the fast path
+        if state.anomaly and not math.isfinite(data):
+            shown = ", ".join(repr(float(a)) for a in args)
+            noun = "input" if len(args) == 1 else "inputs"
+            raise FloatingPointError(f"{op.name} returned {data!r} for {noun} {shown}")
+        if not state.recording:
+            op = None  # type: ignore[assignment]
+            inputs = local_grads = args = ()
+    out._op = op
+    out._inputs = inputs
+    out._local_grads = local_grads
+    out._args = args
+    out._sweep = None
+    return out
+
+
+def _constant(x: Any) -> float | Any:
+    """A plain number as a float, or NotImplemented for anything else (Python then raises)."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        return float(x)
+    return NotImplemented
+
+
+def _operator(name: str) -> Callable[[Value, Value | Number], Value]:
+    """``self <op> other`` for the operation ``name``, other a Value or a plain number."""
+    op = ops.OPS[name]
+    forward, derivative = op.forward, op.derivative
+
+    def operator(self: Value, other: Value | Number) -> Value:
+        a = self.data
+        if isinstance(other, Value):
+            b = other.data
+            data = forward(a, b)
+            inputs = (self, other)
+            return _node(data, op, inputs, derivative(a, b, data), inputs)
+        b = other if type(other) is float else _constant(other)
+        if b is NotImplemented:
+            return NotImplemented
+        data = forward(a, b)
+        return _node(data, op, (self,), derivative(a, b, data)[:1], (self, b))
+
+    return operator
+
+
+def _reflected(name: str) -> Callable[[Value, Number], Value]:
+    """``other <op> self`` for a plain number other (Python calls it for ``2 * x``)."""
+    op = ops.OPS[name]
+    forward, derivative = op.forward, op.derivative
+
+    def reflected_operator(self: Value, other: Number) -> Value:
+        a = other if type(other) is float else _constant(other)
+        if a is NotImplemented:
+            return NotImplemented
+        b = self.data
+        data = forward(a, b)
+        return _node(data, op, (self,), derivative(a, b, data)[1:], (a, self))
+
+    return reflected_operator
+
+
+def _function(name: str, doc: str) -> Callable[[Value], Value]:
+    """The method ``self.name()`` for a one-input operation."""
+    op = ops.OPS[name]
+    forward, derivative = op.forward, op.derivative
+
+    def function(self: Value) -> Value:
+        a = self.data
+        data = forward(a)
+        inputs = (self,)
+        return _node(data, op, inputs, derivative(a, data), inputs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return function
 
 
 class Value:
@@ -40,7 +133,19 @@ class Value:
     (15.0, 8.0)
     """
 
-    __slots__ = ("_args", "_inputs", "_local_grads", "_op", "data", "grad", "label")
+    # _sweep, _uses and _sweep_grad are the backward sweep's scratch space (see backward.py).
+    __slots__ = (
+        "_args",
+        "_inputs",
+        "_local_grads",
+        "_op",
+        "_sweep",
+        "_sweep_grad",
+        "_uses",
+        "data",
+        "grad",
+        "label",
+    )
 
     # Make NumPy scalars hand arithmetic with a Value over to the Value's reflected operators.
     __array_ufunc__ = None
@@ -64,6 +169,7 @@ class Value:
         self._inputs: tuple[Value, ...] = ()
         self._local_grads: tuple[Any, ...] = ()
         self._args: tuple[Any, ...] = ()
+        self._sweep: object = None
 
     # -- the graph, read-only -------------------------------------------------------------
 
@@ -117,85 +223,55 @@ class Value:
         """
         return self._op is None
 
-    # -- arithmetic -------------------------------------------------------------------------
+    # -- arithmetic: each operator is made from its row of the table, see _operators below --
 
-    def __add__(self, other: Value | Number) -> Value:
-        return _binary(_ADD, self, other)
-
-    def __radd__(self, other: Number) -> Value:
-        return _binary(_ADD, other, self)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        return _binary(_MUL, self, other)
-
-    def __rmul__(self, other: Number) -> Value:
-        return _binary(_MUL, other, self)
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        return _binary(_DIV, self, other)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return _binary(_DIV, other, self)
-
-    def __pow__(self, other: Value | Number) -> Value:
-        return _binary(_POW, self, other)
-
-    def __rpow__(self, other: Number) -> Value:
-        return _binary(_POW, other, self)
+    __add__, __radd__ = _operator("+"), _reflected("+")
+    __mul__, __rmul__ = _operator("*"), _reflected("*")
+    __truediv__, __rtruediv__ = _operator("/"), _reflected("/")
+    __pow__, __rpow__ = _operator("**"), _reflected("**")
+    __abs__ = _function("abs", "The absolute value; its derivative at 0 is 0.")
 
     def __neg__(self) -> Value:
-        return _binary(_MUL, self, -1.0)
+        return self * -1.0
 
     def __pos__(self) -> Value:
         return self
 
     def __sub__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
-            return _binary(_ADD, self, -other)
+            return self + -other
         constant = _constant(other)
         if constant is NotImplemented:
             return NotImplemented
-        return _binary(_ADD, self, -constant)
+        return self + -constant
 
     def __rsub__(self, other: Number) -> Value:
-        return _binary(_ADD, -self, other)
+        return -self + other
 
-    def __abs__(self) -> Value:
-        return _unary(_ABS, self)
+    # -- functions ----------------------------------------------------------------------------
 
-    # -- functions --------------------------------------------------------------------------
-
-    def exp(self) -> Value:
-        """``e ** self``; ``inf`` when it overflows."""
-        return _unary(_EXP, self)
-
-    def log(self) -> Value:
+    exp = _function("exp", "``e ** self``; ``inf`` when it overflows.")
+    log = _function(
+        "log",
         """The natural logarithm; ``-inf`` at 0, ``nan`` below 0.
 
         >>> Value(0.0).log(), Value(-1.0).log()
         (Value(data=-inf, grad=0.0), Value(data=nan, grad=0.0))
-        """
-        return _unary(_LOG, self)
-
-    def sqrt(self) -> Value:
-        """The square root; ``nan`` below 0."""
-        return _unary(_SQRT, self)
-
-    def tanh(self) -> Value:
-        """The hyperbolic tangent."""
-        return _unary(_TANH, self)
-
-    def sigmoid(self) -> Value:
+        """,
+    )
+    sqrt = _function("sqrt", "The square root; ``nan`` below 0.")
+    tanh = _function("tanh", "The hyperbolic tangent.")
+    sigmoid = _function(
+        "sigmoid",
         """The logistic function ``1 / (1 + e ** -self)``, stable for inputs of any size.
 
         >>> Value(-1000.0).sigmoid().data, Value(1000.0).sigmoid().data
         (0.0, 1.0)
-        """
-        return _unary(_SIGMOID, self)
-
-    def relu(self) -> Value:
-        """``max(self, 0)``; its derivative at 0 is 0."""
-        return _unary(_RELU, self)
+        """,
+    )
+    relu = _function("relu", "``max(self, 0)``; its derivative at 0 is 0.")
+    sin = _function("sin", "The sine.")
+    cos = _function("cos", "The cosine.")
 
     def leaky_relu(self, slope: Number = 0.01) -> Value:
         """``self`` when positive, else ``slope * self``; its derivative at 0 is ``slope``.
@@ -205,15 +281,7 @@ class Value:
         """
         if isinstance(slope, Value) or _constant(slope) is NotImplemented:
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
-        return _binary(_LEAKY_RELU, self, slope)
-
-    def sin(self) -> Value:
-        """The sine."""
-        return _unary(_SIN, self)
-
-    def cos(self) -> Value:
-        """The cosine."""
-        return _unary(_COS, self)
+        return _leaky_relu(self, slope)
 
     # -- differentiation --------------------------------------------------------------------
 
@@ -262,82 +330,6 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
 
-# -- recording operations -----------------------------------------------------------------
-# These two functions are the only places that make non-leaf Values.
-
-_ADD, _MUL, _DIV, _POW = ops.OPS["+"], ops.OPS["*"], ops.OPS["/"], ops.OPS["**"]
-_EXP, _LOG, _SQRT, _TANH = ops.OPS["exp"], ops.OPS["log"], ops.OPS["sqrt"], ops.OPS["tanh"]
-_SIGMOID, _RELU, _LEAKY_RELU = ops.OPS["sigmoid"], ops.OPS["relu"], ops.OPS["leaky_relu"]
-_ABS, _SIN, _COS, _LINEAR = ops.OPS["abs"], ops.OPS["sin"], ops.OPS["cos"], ops.OPS["linear"]
-
-_new_value = object.__new__
-
-
-def _constant(x: Any) -> float | Any:
-    """A plain number as a float, or NotImplemented for anything else (Python then raises)."""
-    if type(x) is float:
-        return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        return float(x)
-    return NotImplemented
-
-
-def _make(data: float, op: Op, inputs: tuple, local_grads: tuple, args: tuple) -> Value:
-    out = _new_value(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._op = op
-    out._inputs = inputs
-    out._local_grads = local_grads
-    out._args = args
-    return out
-
-
-def _leaf(data: float) -> Value:
-    return _make(data, None, (), (), ())  # type: ignore[arg-type]
-
-
-def _unary(op: Op, x: Value) -> Value:
-    a = x.data
-    data = op.forward(a)
-    if state.anomaly:
-        _check_result(op, (a,), data)
-    if not state.recording:
-        return _leaf(data)
-    inputs = (x,)
-    return _make(data, op, inputs, op.derivative(a, data), inputs)
-
-
-def _binary(op: Op, x: Value | Any, y: Value | Any) -> Value:
-    if isinstance(x, Value):
-        a = x.data
-        if isinstance(y, Value):
-            b = y.data
-            inputs = args = (x, y)
-            keep = -1  # both local derivatives
-        else:
-            b = _constant(y)
-            if b is NotImplemented:
-                return NotImplemented
-            inputs, args, keep = (x,), (x, b), 0
-    else:
-        a = _constant(x)
-        if a is NotImplemented:
-            return NotImplemented
-        b = y.data
-        inputs, args, keep = (y,), (a, y), 1
-    data = op.forward(a, b)
-    if state.anomaly:
-        _check_result(op, (a, b), data)
-    if not state.recording:
-        return _leaf(data)
-    local_grads = op.derivative(a, b, data)
-    if keep >= 0:
-        local_grads = (local_grads[keep],)
-    return _make(data, op, inputs, local_grads, args)
-
-
 def linear(
     weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bias: Value | Number = 0.0
 ) -> Value:
@@ -357,7 +349,7 @@ def linear(
         raise ValueError(
             f"linear needs as many weights as inputs, got {len(weights)} and {len(inputs)}"
         )
-    return _apply(_LINEAR, (*weights, *inputs, bias))
+    return _apply(ops.OPS["linear"], (*weights, *inputs, bias))
 
 
 def _apply(op: Op, args: tuple[Any, ...]) -> Value:
@@ -372,24 +364,14 @@ def _apply(op: Op, args: tuple[Any, ...]) -> Value:
             )
         numbers_.append(number)
     data = op.forward(*numbers_)
-    if state.anomaly:
-        _check_result(op, tuple(numbers_), data)
-    if not state.recording:
-        return _leaf(data)
     all_local_grads = op.derivative(*numbers_, data)
     is_value = [isinstance(arg, Value) for arg in args]
     if all(is_value):
-        return _make(data, op, args, all_local_grads, args)
+        return _node(data, op, args, all_local_grads, args)
     inputs = tuple(arg for arg, keep in zip(args, is_value, strict=True) if keep)
     local_grads = tuple(g for g, keep in zip(all_local_grads, is_value, strict=True) if keep)
-    folded_args = tuple(
-        arg if keep else n for arg, n, keep in zip(args, numbers_, is_value, strict=True)
-    )
-    return _make(data, op, inputs, local_grads, folded_args)
+    folded = tuple(a if keep else n for a, n, keep in zip(args, numbers_, is_value, strict=True))
+    return _node(data, op, inputs, local_grads, folded)
 
 
-def _check_result(op: Op, operands: tuple[float, ...], data: float) -> None:
-    if not math.isfinite(data):
-        shown = ", ".join(repr(x) for x in operands)
-        noun = "input" if len(operands) == 1 else "inputs"
-        raise FloatingPointError(f"{op.name} returned {data!r} for {noun} {shown}")
+_leaky_relu = _operator("leaky_relu")

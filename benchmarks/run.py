@@ -1,0 +1,257 @@
+"""The engine against micrograd 0.1.0, side by side in one run: speed, memory, depth, scaling.
+
+Run with ``make bench`` (installs micrograd from the package index, in the ``bench`` extra).
+Each timing is the best of several repeats. micrograd is measured twice: as shipped, and
+with Python's cyclic garbage collector switched off, because every micrograd node holds a
+closure that refers back to the node (a reference cycle), and much of its time goes to the
+collector finding those cycles. micrograd's recursive topological sort needs a recursion limit
+above the chain's depth to finish a 100,000-node chain at all, so it runs in a thread with a
+large stack and a raised limit; ``deepest chain`` shows what it manages without that help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+import autograd
+
+try:
+    import micrograd.engine as micrograd
+except ImportError:  # pragma: no cover - reported in the table
+    micrograd = None
+
+CHAIN = 100_000
+
+
+# -- the workloads ------------------------------------------------------------------------------
+# One operation per step, from the ones both engines have: x * c, x + c, relu, x * w, x + b.
+
+
+def build_chain(value_type: type, n: int) -> tuple[Any, list[Any]]:
+    """A chain of ``n`` operations on one running value; returns (output, leaves)."""
+    x = value_type(0.5)
+    w, b = value_type(1.0001), value_type(0.0001)
+    for i in range(n):
+        step = i % 5
+        if step == 0:
+            x = x * 0.9
+        elif step == 1:
+            x = x + 0.1
+        elif step == 2:
+            x = x.relu()
+        elif step == 3:
+            x = x * w
+        else:
+            x = x + b
+    return x, [w, b]
+
+
+def float_chain(n: int) -> tuple[float, float, float]:
+    """The same chain by hand on floats, gradients included: the floor with no graph at all."""
+    x, w, b = 0.5, 1.0001, 0.0001
+    xs = []  # what backward needs: the value before each multiply by w
+    for i in range(n):
+        step = i % 5
+        if step == 0:
+            x = x * 0.9
+        elif step == 1:
+            x = x + 0.1
+        elif step == 2:
+            x = x if x > 0 else 0.0
+        elif step == 3:
+            xs.append(x)
+            x = x * w
+        else:
+            x = x + b
+    dx, dw, db = 1.0, 0.0, 0.0
+    j = len(xs)
+    for i in reversed(range(n)):
+        step = i % 5
+        if step == 0:
+            dx *= 0.9
+        elif step == 3:
+            j -= 1
+            dw += xs[j] * dx
+            dx *= w
+        elif step == 4:
+            db += dx
+        # + c leaves dx alone; relu passes it through (x stays positive here)
+    return dw, db, dx
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def collector(enabled: bool):
+    was = gc.isenabled()
+    gc.enable() if enabled else gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable() if was else gc.disable()
+
+
+def best_ns(func: Callable[[], Any], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter_ns()
+        func()
+        best = min(best, time.perf_counter_ns() - start)
+    return best
+
+
+def in_big_stack(func: Callable[[], Any]) -> Any:
+    """Run func in a thread with a 512 MiB stack and a high recursion limit (for micrograd)."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+    old_limit = sys.getrecursionlimit()
+    old_size = threading.stack_size(512 * 1024 * 1024)
+
+    def target() -> None:
+        try:
+            result.append(func())
+        except BaseException as e:  # reported, not swallowed
+            errors.append(e)
+
+    sys.setrecursionlimit(10 * CHAIN + 10_000)
+    try:
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+        threading.stack_size(old_size)
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def chain_times(value_type: type, n: int, repeats: int) -> tuple[float, float]:
+    """Best forward and best backward time, in ns per operation, for a chain of n operations."""
+    forward = best_ns(lambda: build_chain(value_type, n), repeats)
+    backward = float("inf")
+    for _ in range(repeats):
+        out, _ = build_chain(value_type, n)
+        gc.collect()
+        start = time.perf_counter_ns()
+        out.backward()
+        backward = min(backward, time.perf_counter_ns() - start)
+        del out
+    return forward / n, backward / n
+
+
+def bytes_per_op(value_type: type, n: int) -> float:
+    """Memory the graph holds after forward and backward, per operation (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        out, leaves = build_chain(value_type, n)
+        out.backward()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    del out, leaves
+    return (after - before) / n
+
+
+def backward_works(value_type: type, depth: int) -> bool:
+    try:
+        out, _ = build_chain(value_type, depth)
+        out.backward()
+        return True
+    except RecursionError:
+        return False
+
+
+def deepest_chain(value_type: type, limit: int) -> int:
+    """The longest chain (up to ``limit``) whose backward succeeds, with default settings."""
+    if backward_works(value_type, limit):
+        return limit
+    low, high = 1, limit  # works at low, fails at high
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if backward_works(value_type, mid) else (low, mid)
+    return low
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="repeats per timing (best kept)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    args = parser.parse_args()
+    n = 10_000 if args.quick else CHAIN
+    repeats = args.repeats
+
+    print(f"Python {sys.version.split()[0]}, chain of {n:,} operations, best of {repeats}\n")
+    rows: list[tuple[str, float, float, float, str, str]] = []
+
+    ours_f, ours_b = chain_times(autograd.Value, n, repeats)
+    ours_mem = bytes_per_op(autograd.Value, n)
+    ours_depth = deepest_chain(autograd.Value, 10 * n if not args.quick else n)
+    rows.append(("autograd (ours)", ours_f, ours_b, ours_mem, f"{ours_depth:,}+", "on"))
+    with collector(False):
+        f, b = chain_times(autograd.Value, n, repeats)
+    rows.append(("autograd (ours), gc off", f, b, ours_mem, "", "off"))
+
+    if micrograd is not None:
+        mg = micrograd.Value
+        depth = deepest_chain(mg, n)
+        mem = in_big_stack(lambda: bytes_per_op(mg, n))
+        f, b = in_big_stack(lambda: chain_times(mg, n, repeats))
+        rows.append(("micrograd 0.1.0", f, b, mem, f"{depth:,}", "on"))
+        with collector(False):
+            f, b = in_big_stack(lambda: chain_times(mg, n, repeats))
+        rows.append(("micrograd 0.1.0, gc off", f, b, mem, "", "off"))
+
+    floor = best_ns(lambda: float_chain(n), repeats) / n
+    rows.append(("plain floats, no graph", floor, 0.0, 0.0, "", "on"))
+    print_chain_table(rows, ours_f + ours_b)
+    print()
+    print_scaling(autograd.Value, [1_000, 10_000] if args.quick else [10**3, 10**4, 10**5, 10**6])
+
+
+def print_chain_table(rows: list, ours_total: float) -> None:
+    print("| engine | forward ns/op | backward ns/op | total ns/op | ours faster by | bytes/op |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, f, b, mem, _, _ in rows:
+        total = f + b
+        print(
+            f"| {name} | {f:,.0f} | {b:,.0f} | {total:,.0f} | {total / ours_total:.1f}x "
+            f"| {mem:,.0f} |"
+        )
+    print()
+    print("| engine | deepest chain that backward handles (default settings) |")
+    print("|---|---:|")
+    for name, *_, depth, _ in rows:
+        if depth:
+            print(f"| {name} | {depth} |")
+
+
+def print_scaling(value_type: type, sizes: list[int]) -> None:
+    print("| nodes | backward ns/node (ours) |")
+    print("|---:|---:|")
+    per_node = []
+    for n in sizes:
+        repeats = 3 if n < 10**6 else 2
+        _, b = chain_times(value_type, n, repeats)
+        per_node.append(b)
+        print(f"| {n:,} | {b:,.0f} |")
+    print(f"\nlargest / smallest backward ns per node: {max(per_node) / min(per_node):.2f}")
+
+
+if __name__ == "__main__":
+    main()
