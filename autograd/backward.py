@@ -113,7 +113,7 @@ def topological_order(root: Value) -> list[Value]:
 
 def _check_gradient(node: Value, inp: Value, contribution: Any) -> None:
     if not math.isfinite(contribution):
-        shown = ", ".join(repr(float(a)) for a in node._args)
+        shown = ", ".join(repr(float(a)) for a in node.args)
         raise FloatingPointError(
             f"the gradient flowing from {node.op} (inputs {shown}) into its input "
             f"{inp!r} is {float(contribution)!r}"

@@ -50,8 +50,9 @@ def _gradients_as_values(root: Value) -> dict[Value, Value]:
             continue
         node_grad = grads[node]
         # The same rule as the float sweep, now fed Values, so its result has a graph.
-        all_local_grads = node._op.derivative(*node._args, node)
-        for arg, local in zip(node._args, all_local_grads, strict=True):
+        args = node.args
+        all_local_grads = node._op.derivative(*args, node)
+        for arg, local in zip(args, all_local_grads, strict=True):
             if isinstance(arg, Value):
                 contribution = local * node_grad
                 grads[arg] = grads[arg] + contribution if arg in grads else contribution

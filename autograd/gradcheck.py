@@ -38,8 +38,10 @@ def gradcheck(
     if not points:
         raise ValueError("gradcheck needs at least one input")
     for name, number in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not isinstance(number, numbers.Real) or not number >= 0:
-            raise ValueError(f"gradcheck {name} must be a non-negative number, got {number!r}")
+        if isinstance(number, Value) or not isinstance(number, numbers.Real):
+            raise TypeError(f"gradcheck {name} must be a real number, got {type(number).__name__}")
+        if not number >= 0:
+            raise ValueError(f"gradcheck {name} must be non-negative, got {number!r}")
     if eps == 0:
         raise ValueError("gradcheck eps must be positive, got 0")
 

@@ -204,8 +204,8 @@ def d_pow_d_exponent(a: Any, b: Any, out: Any) -> Any:
 # fmt: off
 OPS: dict[str, Op] = {op.name: op for op in (
     #   name          forward           d out / d each input, given (inputs..., out)
-    Op("+",          float.__add__,    lambda a, b, out: (1.0, 1.0)),
-    Op("*",          float.__mul__,    lambda a, b, out: (b, a)),
+    Op("+",          operator.add,     lambda a, b, out: (1.0, 1.0)),
+    Op("*",          operator.mul,     lambda a, b, out: (b, a)),
     Op("/",          div,              lambda a, b, out: (div(1.0, b), -div(out, b))),
     Op("**",         power,            lambda a, b, out: (d_pow_d_base(a, b),
                                                            d_pow_d_exponent(a, b, out))),

@@ -39,16 +39,21 @@ Number = int | float
 _new_value = object.__new__
 
 
-def _node(data: float, op: Op, inputs: tuple, local_grads: tuple, args: tuple) -> Value:
-    """A new Value: a graph node when recording, a leaf under ``no_grad``."""
+def _node(data: float, op: Op, inputs: tuple, local_grads: tuple, args: tuple | float) -> Value:
+    """A new Value: a graph node when recording, a leaf under ``no_grad``.
+
+    ``args`` is the operation's full argument list, or just the number when the only plain
+    number comes last (``x * 2``, ``x ** 2``, ``x.leaky_relu(0.2)``), which saves a tuple.
+    """
     out = _new_value(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     if not state.plain:  # no_grad or detect_anomaly: rarely, so kept off the fast path
         if state.anomaly and not math.isfinite(data):
-            shown = ", ".join(repr(float(a)) for a in args)
-            noun = "input" if len(args) == 1 else "inputs"
+            operands = (*inputs, args) if type(args) is float else args
+            shown = ", ".join(repr(float(a)) for a in operands)
+            noun = "input" if len(operands) == 1 else "inputs"
             raise FloatingPointError(f"{op.name} returned {data!r} for {noun} {shown}")
         if not state.recording:
             op = None  # type: ignore[assignment]
@@ -86,7 +91,7 @@ def _operator(name: str) -> Callable[[Value, Value | Number], Value]:
         if b is NotImplemented:
             return NotImplemented
         data = forward(a, b)
-        return _node(data, op, (self,), derivative(a, b, data)[:1], (self, b))
+        return _node(data, op, (self,), derivative(a, b, data)[:1], b)
 
     return operator
 
@@ -208,10 +213,13 @@ class Value:
         """All arguments of the operation in order, folded numbers included.
 
         >>> x = Value(2.0)
-        >>> (2 ** x).args == (2.0, x), (2 ** x).inputs == (x,)
-        (True, True)
+        >>> (2 ** x).args == (2.0, x), (x ** 2).args == (x, 2.0), (2 ** x).inputs == (x,)
+        (True, True, True)
         """
-        return self._args
+        args = self._args
+        if type(args) is float:  # a lone trailing number is stored bare: one tuple less a node
+            return (*self._inputs, args)
+        return args
 
     @property
     def is_leaf(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import sys
 import threading
 import time
@@ -32,59 +33,115 @@ CHAIN = 100_000
 
 
 # -- the workloads ------------------------------------------------------------------------------
-# One operation per step, from the ones both engines have: x * c, x + c, relu, x * w, x + b.
+# The chain cycles through ten operations, one of each kind a user writes: with another Value
+# (x * w, x + b), with a plain number (* + - / **), and the functions relu, tanh and exp.
+# micrograd 0.1.0 has no tanh or exp; they are added to it below in its own style.
 
 
 def build_chain(value_type: type, n: int) -> tuple[Any, list[Any]]:
     """A chain of ``n`` operations on one running value; returns (output, leaves)."""
     x = value_type(0.5)
-    w, b = value_type(1.0001), value_type(0.0001)
+    w, b = value_type(0.8), value_type(0.1)
     for i in range(n):
-        step = i % 5
+        step = i % 10
         if step == 0:
-            x = x * 0.9
-        elif step == 1:
-            x = x + 0.1
-        elif step == 2:
-            x = x.relu()
-        elif step == 3:
             x = x * w
-        else:
+        elif step == 1:
             x = x + b
+        elif step == 2:
+            x = x.tanh()
+        elif step == 3:
+            x = x * 2.0
+        elif step == 4:
+            x = x - 0.5
+        elif step == 5:
+            x = x / 1.5
+        elif step == 6:
+            x = x**2
+        elif step == 7:
+            x = x + 0.1
+        elif step == 8:
+            x = x.relu()
+        else:
+            x = x.exp()
     return x, [w, b]
 
 
 def float_chain(n: int) -> tuple[float, float, float]:
     """The same chain by hand on floats, gradients included: the floor with no graph at all."""
-    x, w, b = 0.5, 1.0001, 0.0001
-    xs = []  # what backward needs: the value before each multiply by w
+    x, w, b = 0.5, 0.8, 0.1
+    trace = []  # what backward needs from the forward pass: one float per step
     for i in range(n):
-        step = i % 5
+        step = i % 10
+        trace.append(x)
         if step == 0:
-            x = x * 0.9
-        elif step == 1:
-            x = x + 0.1
-        elif step == 2:
-            x = x if x > 0 else 0.0
-        elif step == 3:
-            xs.append(x)
             x = x * w
-        else:
+        elif step == 1:
             x = x + b
-    dx, dw, db = 1.0, 0.0, 0.0
-    j = len(xs)
-    for i in reversed(range(n)):
-        step = i % 5
-        if step == 0:
-            dx *= 0.9
+        elif step == 2:
+            x = math.tanh(x)
         elif step == 3:
-            j -= 1
-            dw += xs[j] * dx
-            dx *= w
+            x = x * 2.0
         elif step == 4:
+            x = x - 0.5
+        elif step == 5:
+            x = x / 1.5
+        elif step == 6:
+            x = x**2
+        elif step == 7:
+            x = x + 0.1
+        elif step == 8:
+            x = x if x > 0 else 0.0
+        else:
+            x = math.exp(x)
+    dx, dw, db = 1.0, 0.0, 0.0
+    for i in reversed(range(n)):
+        step, before = i % 10, trace[i]
+        if step == 0:
+            dw += before * dx
+            dx *= w
+        elif step == 1:
             db += dx
-        # + c leaves dx alone; relu passes it through (x stays positive here)
+        elif step == 2:
+            t = math.tanh(before)
+            dx *= 1 - t * t
+        elif step == 3:
+            dx *= 2.0
+        elif step == 5:
+            dx /= 1.5
+        elif step == 6:
+            dx *= 2 * before
+        elif step == 8:
+            dx *= 1.0 if before > 0 else 0.0
+        elif step == 9:
+            dx *= math.exp(before)
     return dw, db, dx
+
+
+def give_micrograd_tanh_and_exp(value_type: type) -> None:
+    """Add tanh and exp to micrograd's Value, written the way its other operations are."""
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = value_type(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        e = math.exp(self.data)
+        out = value_type(e, (self,), "exp")
+
+        def _backward():
+            self.grad += e * out.grad
+
+        out._backward = _backward
+        return out
+
+    value_type.tanh, value_type.exp = tanh, exp
 
 
 # -- measuring ----------------------------------------------------------------------------------
@@ -185,6 +242,24 @@ def deepest_chain(value_type: type, limit: int) -> int:
     return low
 
 
+def check_same_gradients(n: int) -> None:
+    """The engines and the float floor must agree, or the timings compare different work."""
+    out, (w, b) = build_chain(autograd.Value, n)
+    out.backward()
+    dw, db, _ = float_chain(n)
+    assert abs(w.grad - dw) <= 1e-9 * max(1.0, abs(dw)), (w.grad, dw)
+    assert abs(b.grad - db) <= 1e-9 * max(1.0, abs(db)), (b.grad, db)
+    if micrograd is not None:
+        _, (mw, _) = in_big_stack(lambda: build_and_backward(micrograd.Value, n))
+        assert abs(mw.grad - w.grad) <= 1e-9 * max(1.0, abs(dw)), (mw.grad, w.grad)
+
+
+def build_and_backward(value_type: type, n: int) -> tuple[Any, list[Any]]:
+    out, leaves = build_chain(value_type, n)
+    out.backward()
+    return out, leaves
+
+
 # -- the report ---------------------------------------------------------------------------------
 
 
@@ -209,6 +284,7 @@ def main() -> None:
 
     if micrograd is not None:
         mg = micrograd.Value
+        give_micrograd_tanh_and_exp(mg)
         depth = deepest_chain(mg, n)
         mem = in_big_stack(lambda: bytes_per_op(mg, n))
         f, b = in_big_stack(lambda: chain_times(mg, n, repeats))
@@ -217,6 +293,7 @@ def main() -> None:
             f, b = in_big_stack(lambda: chain_times(mg, n, repeats))
         rows.append(("micrograd 0.1.0, gc off", f, b, mem, "", "off"))
 
+    check_same_gradients(n)
     floor = best_ns(lambda: float_chain(n), repeats) / n
     rows.append(("plain floats, no graph", floor, 0.0, 0.0, "", "on"))
     print_chain_table(rows, ours_f + ours_b)
