@@ -17,6 +17,7 @@ Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -362,24 +363,26 @@ def linear(
 
 def _apply(op: Op, args: tuple[Any, ...]) -> Value:
     """Record op on any number of arguments, each a Value or a plain number."""
-    numbers_ = []
-    for i, arg in enumerate(args):
-        number = arg.data if isinstance(arg, Value) else _constant(arg)
-        if number is NotImplemented:
-            raise TypeError(
-                f"{op.name} arguments must be Values or real numbers; "
-                f"argument {i} is {type(arg).__name__}"
-            )
-        numbers_.append(number)
+    numbers_ = [arg.data if isinstance(arg, Value) else _number(arg, op) for arg in args]
     data = op.forward(*numbers_)
     all_local_grads = op.derivative(*numbers_, data)
-    is_value = [isinstance(arg, Value) for arg in args]
-    if all(is_value):
+    inputs = tuple([arg for arg in args if isinstance(arg, Value)])
+    if len(inputs) == len(args):
         return _node(data, op, args, all_local_grads, args)
-    inputs = tuple(arg for arg, keep in zip(args, is_value, strict=True) if keep)
-    local_grads = tuple(g for g, keep in zip(all_local_grads, is_value, strict=True) if keep)
-    folded = tuple(a if keep else n for a, n, keep in zip(args, numbers_, is_value, strict=True))
+    is_value = [isinstance(arg, Value) for arg in args]
+    local_grads = tuple(itertools.compress(all_local_grads, is_value))
+    folded = tuple([a if keep else n for a, n, keep in zip(args, numbers_, is_value, strict=True)])
     return _node(data, op, inputs, local_grads, folded)
+
+
+def _number(x: Any, op: Op) -> float:
+    """A plain number argument of op as a float; TypeError for anything else."""
+    number = _constant(x)
+    if number is NotImplemented:
+        raise TypeError(
+            f"{op.name} arguments must be Values or real numbers, got {type(x).__name__}"
+        )
+    return number
 
 
 _leaky_relu = _operator("leaky_relu")

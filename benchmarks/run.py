@@ -22,6 +22,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
+import mlp_step  # beside this script
+
 import autograd
 
 try:
@@ -299,6 +301,8 @@ def main() -> None:
     print_chain_table(rows, ours_f + ours_b)
     print()
     print_scaling(autograd.Value, [1_000, 10_000] if args.quick else [10**3, 10**4, 10**5, 10**6])
+    print()
+    mlp_step.main(repeats)
 
 
 def print_chain_table(rows: list, ours_total: float) -> None:
