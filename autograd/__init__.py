@@ -1,6 +1,7 @@
 """A scalar autograd engine: Values that record their graph, and backpropagation through it."""
 
 from autograd.backward import topological_order
+from autograd.draw import draw, render
 from autograd.functional import grad
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
@@ -10,6 +11,7 @@ __all__ = [
     "GradcheckError",
     "Value",
     "detect_anomaly",
+    "draw",
     "enable_grad",
     "grad",
     "gradcheck",
@@ -17,5 +19,6 @@ __all__ = [
     "is_grad_enabled",
     "linear",
     "no_grad",
+    "render",
     "topological_order",
 ]
