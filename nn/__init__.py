@@ -1,1 +1,54 @@
 """Neural networks built from autograd Values, in PyTorch's style."""
+
+from nn import datasets
+from nn.functional import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    mse_loss,
+    softmax,
+)
+from nn.io import load, save
+from nn.layers import MLP, Dropout, Layer, Neuron
+from nn.module import Module
+from nn.optim import SGD, Adam, AdamW, Optimizer, RMSprop, clip_grad_norm_, clip_grad_value_
+from nn.schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+from nn.train import History, TrainingDivergedError, evaluate, fit
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "Dropout",
+    "ExponentialLR",
+    "History",
+    "LRScheduler",
+    "Layer",
+    "LinearLR",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "RMSprop",
+    "StepLR",
+    "TrainingDivergedError",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "cross_entropy",
+    "datasets",
+    "evaluate",
+    "fit",
+    "hinge_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "load",
+    "mse_loss",
+    "save",
+    "softmax",
+]

@@ -1,0 +1,276 @@
+"""Loss functions and softmax on Values, each defined as PyTorch defines it.
+
+Every loss takes one sample (a Value or number and a target) or equal-length sequences of them,
+and then returns the mean over the samples, PyTorch's ``reduction="mean"``. Sums are built with
+the engine's fused ``linear`` node (one node with an edge per term, not a chain of additions),
+which keeps a 100-sample loss small and fast to differentiate.
+
+Numerical care: ``cross_entropy`` and ``softmax`` subtract the largest logit before ``exp``
+(log-sum-exp); ``binary_cross_entropy_with_logits`` only ever takes ``log(1 + exp(-|x|))``;
+``binary_cross_entropy`` clamps each log at -100 as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Collection, Sequence
+
+from autograd import Value, linear
+
+Number = int | float
+Scalar = Value | Number
+
+# PyTorch clamps each log in binary_cross_entropy at -100, so a wrong saturated prediction
+# costs 100 instead of infinity.
+LOG_CLAMP = -100.0
+
+
+def _as_value(x: object, what: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return Value(float(x))
+    raise TypeError(f"{what} must be a Value or a real number, got {type(x).__name__}")
+
+
+def _as_float(x: object, what: str) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"{what} must be a real number or a Value, got {type(x).__name__}")
+
+
+def _is_single(x: object) -> bool:
+    return isinstance(x, Value | numbers.Real)
+
+
+def _pairs(name: str, inputs: object, targets: object) -> list[tuple[object, object]]:
+    """One (input, target) pair per sample, checking that a batch's lengths agree."""
+    if _is_single(inputs):
+        return [(inputs, targets)]
+    if isinstance(inputs, str) or not isinstance(inputs, Collection):
+        raise TypeError(
+            f"{name} takes a Value or number, or a sequence of them; got {type(inputs).__name__}"
+        )
+    if isinstance(targets, str) or not isinstance(targets, Collection):
+        raise TypeError(
+            f"{name} got a sequence of {len(inputs)} inputs, so targets must be a sequence too; "
+            f"got {type(targets).__name__}"
+        )
+    if len(inputs) != len(targets):
+        raise ValueError(f"{name} got {len(inputs)} inputs and {len(targets)} targets")
+    if len(inputs) == 0:
+        raise ValueError(f"{name} needs at least one sample, got empty sequences")
+    return list(zip(inputs, targets, strict=True))
+
+
+def _sum(terms: Sequence[Scalar]) -> Value:
+    """``terms[0] + terms[1] + ...`` as one node whose local derivatives are all 1."""
+    return linear([1.0] * len(terms), terms, 0.0)
+
+
+def _mean(terms: list[Value]) -> Value:
+    if len(terms) == 1:
+        return terms[0]
+    return _sum(terms) / len(terms)
+
+
+# -- regression --
+
+
+def mse_loss(pred: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]) -> Value:
+    """Mean squared error: the mean of ``(pred - target) ** 2``.
+
+    >>> mse_loss([Value(1.0), Value(2.0)], [0.0, 4.0]).data
+    2.5
+    """
+    terms = []
+    for p, t in _pairs("mse_loss", pred, target):
+        d = _as_value(p, "mse_loss prediction") - _as_value(t, "mse_loss target")
+        terms.append(d * d)
+    return _mean(terms)
+
+
+# -- binary classification --
+
+
+def _clamped_log(p: Value) -> Value | float:
+    """log(p), or the constant -100 (no gradient) where log(p) < -100, as PyTorch clamps it."""
+    log_p = p.log()
+    return LOG_CLAMP if not log_p.data >= LOG_CLAMP else log_p
+
+
+def binary_cross_entropy(
+    prob: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]
+) -> Value:
+    """``-(t log p + (1 - t) log(1 - p))`` for a probability ``p`` in [0, 1], averaged.
+
+    Each log is clamped at -100, so a certain but wrong prediction costs 100, as in PyTorch.
+    The gradient differs from PyTorch's only there: where a log is clamped this function passes
+    no gradient through it, while PyTorch uses ``(p - t) / max(p (1 - p), 1e-12)``. Prefer
+    ``binary_cross_entropy_with_logits``, which never saturates.
+
+    >>> round(binary_cross_entropy(Value(0.8), 1.0).data, 6)
+    0.223144
+    >>> binary_cross_entropy(Value(0.0), 1.0).data
+    100.0
+    """
+    terms = []
+    for p, t in _pairs("binary_cross_entropy", prob, target):
+        p = _as_value(p, "binary_cross_entropy probability")
+        t = _as_float(t, "binary_cross_entropy target")
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(
+                f"binary_cross_entropy expects probabilities in [0, 1], got {p.data!r}; "
+                "for unbounded scores use binary_cross_entropy_with_logits"
+            )
+        terms.append(linear([-t, t - 1.0], [_clamped_log(p), _clamped_log(1.0 - p)], 0.0))
+    return _mean(terms)
+
+
+def binary_cross_entropy_with_logits(
+    logit: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]
+) -> Value:
+    """Binary cross-entropy of ``sigmoid(logit)``, computed without ever taking ``log(0)``.
+
+    For x >= 0 the loss is ``(1 - t) x + log(1 + e^-x)``, for x < 0 it is
+    ``-t x + log(1 + e^x)``: the same function, with ``e`` only ever raised to a negative power.
+
+    >>> binary_cross_entropy_with_logits(Value(0.0), 1.0).data == math.log(2)
+    True
+    >>> binary_cross_entropy_with_logits(Value(-1000.0), 1.0).data
+    1000.0
+    """
+    terms = []
+    for x, t in _pairs("binary_cross_entropy_with_logits", logit, target):
+        x = _as_value(x, "binary_cross_entropy_with_logits logit")
+        t = _as_float(t, "binary_cross_entropy_with_logits target")
+        # Branching on the sign keeps each piece smooth: a formula with relu(x) and |x| would
+        # get a gradient of -t at x = 0 instead of sigmoid(0) - t.
+        if x.data >= 0:
+            softplus = ((-x).exp() + 1.0).log()
+            terms.append(linear([1.0 - t, 1.0], [x, softplus], 0.0))
+        else:
+            softplus = (x.exp() + 1.0).log()
+            terms.append(linear([-t, 1.0], [x, softplus], 0.0))
+    return _mean(terms)
+
+
+def hinge_loss(score: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]) -> Value:
+    """The max-margin loss ``max(0, 1 - t * score)`` for targets ``t`` in {-1, +1}, averaged.
+
+    This is micrograd's demo loss; in PyTorch it is ``torch.relu(1 - t * score).mean()``.
+
+    >>> hinge_loss([Value(2.0), Value(0.5), Value(0.5)], [1, 1, -1]).data
+    0.6666666666666666
+    """
+    terms = []
+    for s, t in _pairs("hinge_loss", score, target):
+        s = _as_value(s, "hinge_loss score")
+        t = _as_float(t, "hinge_loss target")
+        if t not in (-1.0, 1.0):
+            raise ValueError(f"hinge_loss targets must be -1 or +1, got {t!r}")
+        # 1 + (-t) * s is exactly 1 - t * s, in one node instead of three.
+        terms.append(linear([-t], [s], 1.0).relu())
+    return _mean(terms)
+
+
+# -- several classes --
+
+
+def _logit_values(logits: object, what: str) -> list[Value]:
+    if isinstance(logits, str) or not isinstance(logits, Collection):
+        raise TypeError(f"{what} must be a sequence of Values, got {type(logits).__name__}")
+    if len(logits) == 0:
+        raise ValueError(f"{what} must hold at least one value, got an empty sequence")
+    return [_as_value(v, what) for v in logits]
+
+
+def _log_sum_exp(values: list[Value]) -> Value:
+    """``log(sum(exp(v)))``, shifted by the largest value so that no ``exp`` overflows."""
+    m = max(v.data for v in values)
+    if not math.isfinite(m):
+        return _sum([v.exp() for v in values]).log()
+    return _sum([(v - m).exp() for v in values]).log() + m
+
+
+def softmax(values: Sequence[Scalar]) -> list[Value]:
+    """``exp(v_i) / sum_j exp(v_j)`` for each value, stable for logits of any size.
+
+    >>> [round(p.data, 4) for p in softmax([Value(1.0), Value(2.0), Value(3.0)])]
+    [0.09, 0.2447, 0.6652]
+    >>> [p.data for p in softmax([Value(1000.0), Value(1000.0)])]
+    [0.5, 0.5]
+    """
+    values = _logit_values(values, "softmax values")
+    m = max(v.data for v in values)
+    exps = [(v - m).exp() for v in values]
+    total = _sum(exps)
+    return [e / total for e in exps]
+
+
+def cross_entropy(
+    logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target: int | Sequence[int]
+) -> Value:
+    """``-log softmax(logits)[target]``: one sample's logits and class, or lists of both (mean).
+
+    >>> round(cross_entropy([Value(1.0), Value(2.0), Value(3.0)], 2).data, 6)
+    0.407606
+    >>> round(cross_entropy([[Value(0.0), Value(0.0)], [Value(5.0), Value(5.0)]], [0, 1]).data, 9)
+    0.693147181
+    >>> cross_entropy([Value(1.0), Value(2.0)], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: cross_entropy target 2 is out of range for 2 classes (accepted: 0 to 1)
+    """
+    if isinstance(logits, Collection) and not isinstance(logits, str):
+        logits = list(logits)
+    if isinstance(logits, list) and logits and not _is_single(logits[0]):
+        pairs = _pairs("cross_entropy", logits, target)
+    else:
+        pairs = [(logits, target)]
+    terms = []
+    for sample, t in pairs:
+        values = _logit_values(sample, "cross_entropy logits")
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral):
+            raise TypeError(f"cross_entropy target must be a class index (int), got {t!r}")
+        if not 0 <= t < len(values):
+            raise ValueError(
+                f"cross_entropy target {t} is out of range for {len(values)} classes "
+                f"(accepted: 0 to {len(values) - 1})"
+            )
+        terms.append(_log_sum_exp(values) - values[int(t)])
+    return _mean(terms)
+
+
+# -- penalties --
+
+
+def l2_penalty(params: Sequence[Value]) -> Value:
+    """The sum of squares ``sum(p * p)`` (micrograd's regulariser; no 1/2), as one node.
+
+    >>> l2_penalty([Value(3.0), Value(-4.0)]).data
+    25.0
+    """
+    params = list(params)
+    # linear(p, p) is sum(p_i * p_i); each p appears as a weight and as an input, so backward
+    # adds p_i twice: exactly d(p_i^2)/dp_i = 2 p_i.
+    return linear(params, params, 0.0)
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
+
+
+def l1_penalty(params: Sequence[Value]) -> Value:
+    """The sum of absolute values ``sum(|p|)``, as one node.
+
+    >>> l1_penalty([Value(3.0), Value(-4.0)]).data
+    7.0
+    """
+    params = [_as_value(p, "l1_penalty parameter") for p in params]
+    # sign(p) * p is |p| exactly, and sign(p) is d|p|/dp (0 at 0, as abs() has it).
+    signs = [_sign(p.data) for p in params]
+    return linear(signs, params, 0.0)

@@ -1,0 +1,383 @@
+"""Optimizers that update parameters from their gradients, with PyTorch's update rules.
+
+Each optimizer keeps a list of parameters and, per parameter, plain-float state (momentum,
+running averages). ``step()`` reads ``p.grad`` and writes ``p.data`` directly, building no graph.
+The formulas are PyTorch's for the same hyper-parameters (``torch.optim.SGD``, ``Adam``,
+``AdamW``, ``RMSprop``, default options), so a model trained here and one trained there move
+identically. Gradient clipping lives here too, since it also rewrites gradients just before a
+step.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from autograd import Value
+
+
+def _check_params(params: Iterable[Value], owner: str) -> list[Value]:
+    if isinstance(params, Value):
+        raise TypeError(f"{owner} takes an iterable of Values, such as model.parameters()")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{owner} got an empty parameter list; pass model.parameters()")
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"{owner} parameters must be Values; params[{i}] is {type(p).__name__}")
+    return params
+
+
+def _check_number(owner: str, name: str, x: object, low: float, high: float = math.inf,
+                  *, low_open: bool = False, high_open: bool = True) -> float:  # fmt: skip
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{owner} {name} must be a real number, got {type(x).__name__}")
+    x = float(x)
+    above = x > low if low_open else x >= low
+    below = x < high if high_open else x <= high
+    if not (above and below):
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        raise ValueError(f"{owner} {name} must be in {left}{low:g}, {high:g}{right}, got {x!r}")
+    return x
+
+
+class Optimizer:
+    """The base of every optimizer: parameters, a mutable ``lr``, ``zero_grad`` and state dicts.
+
+    Subclasses name their hyper-parameters in ``hyperparameters`` and their per-parameter state
+    (lists of floats, or None before the first step) in ``state_names``.
+    """
+
+    hyperparameters: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        self.params = _check_params(params, type(self).__name__)
+        self._lr = _check_number(type(self).__name__, "lr", lr, 0.0, low_open=True)
+
+    @property
+    def lr(self) -> float:
+        """The learning rate used by the next ``step()``; assign to change it.
+
+        It must be positive when the optimizer is made; a schedule may later bring it to 0.
+        """
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _check_number(type(self).__name__, "lr", value, 0.0)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its ``.grad``."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """The hyper-parameters and the per-parameter state, as plain numbers and lists (a copy).
+
+        >>> opt = SGD([Value(1.0)], lr=0.5, momentum=0.9)
+        >>> opt.state_dict()
+        {'type': 'SGD', 'lr': 0.5, 'momentum': 0.9, 'weight_decay': 0.0, 'nesterov': False, 'state': {'momentum_buffer': None}}
+        """  # noqa: E501
+        state = {name: _copy(getattr(self, name)) for name in self.state_names}
+        hyper = {name: getattr(self, name) for name in self.hyperparameters}
+        return {"type": type(self).__name__, "lr": self.lr, **hyper, "state": state}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore what ``state_dict()`` returned; a dict for another optimizer raises ValueError.
+
+        >>> a = SGD([Value(1.0)], lr=0.5)
+        >>> a.load_state_dict(SGD([Value(1.0)], lr=0.1).state_dict())
+        >>> a.lr
+        0.1
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{name}.load_state_dict expects a dict, got {type(state_dict).__name__}"
+            )
+        expected = {"type", "lr", "state", *self.hyperparameters}
+        if set(state_dict) != expected or state_dict["type"] != name:
+            raise ValueError(
+                f"not a {name} state dict: expected keys {sorted(expected)} with type {name!r}, "
+                f"got keys {sorted(map(str, state_dict))}"
+            )
+        state = state_dict["state"]
+        if not isinstance(state, Mapping) or set(state) != set(self.state_names):
+            raise ValueError(f"{name} state must have the entries {list(self.state_names)}")
+        n = len(self.params)
+        for key in self.state_names:
+            entry = state[key]
+            if isinstance(entry, list):
+                if len(entry) != n or not all(_is_number(x) for x in entry):
+                    raise ValueError(f"{name} state {key!r} must be a list of {n} numbers")
+            elif not (
+                (key == "step_count" and _is_count(entry))
+                or (key == "momentum_buffer" and entry is None)
+            ):
+                raise ValueError(f"{name} state {key!r} has an unexpected value {entry!r}")
+        # Build a fresh optimizer from the hyper-parameters: its constructor validates them all
+        # before anything here changes.
+        hyper = {key: state_dict[key] for key in self.hyperparameters}
+        if isinstance(hyper.get("betas"), list):
+            hyper["betas"] = tuple(hyper["betas"])  # a JSON round trip turns the pair into a list
+        fresh = type(self)(self.params, lr=1.0, **hyper)
+        fresh.lr = state_dict["lr"]  # the setter accepts the 0 a schedule may have reached
+        self.lr = fresh.lr
+        for key in self.hyperparameters:
+            setattr(self, key, getattr(fresh, key))
+        for key in self.state_names:
+            setattr(self, key, _copy(state[key]))
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.hyperparameters)
+        return f"{type(self).__name__}(lr={self.lr!r}, {hyper})"
+
+
+def _copy(x: Any) -> Any:
+    return list(x) if isinstance(x, list) else x
+
+
+def _is_count(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
+
+    With g = grad + weight_decay * p and, when momentum > 0, b = momentum * b + g (b = g on the
+    first step; with ``nesterov`` g = g + momentum * b, else g = b): p = p - lr * g.
+
+    >>> p = Value(1.0); p.grad = 0.5
+    >>> SGD([p], lr=0.1).step()
+    >>> p.data
+    0.95
+    """
+
+    hyperparameters = ("momentum", "weight_decay", "nesterov")
+    state_names = ("momentum_buffer",)
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _check_number("SGD", "momentum", momentum, 0.0)
+        self.weight_decay = _check_number("SGD", "weight_decay", weight_decay, 0.0)
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"SGD nesterov must be a bool, got {type(nesterov).__name__}")
+        if nesterov and self.momentum == 0.0:
+            raise ValueError("SGD nesterov=True needs momentum > 0")
+        self.nesterov = nesterov
+        self.momentum_buffer: list[float] | None = None
+
+    def step(self) -> None:
+        """One update of every parameter."""
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        params = self.params
+        if mu == 0.0:
+            if wd == 0.0:
+                for p in params:
+                    p.data -= lr * p.grad
+            else:
+                for p in params:
+                    p.data -= lr * (p.grad + wd * p.data)
+            return
+        grads = [p.grad + wd * p.data if wd else p.grad for p in params]
+        if self.momentum_buffer is None:
+            # PyTorch starts the buffer at the first gradient, not at zero.
+            buffer = grads
+        else:
+            buffer = [mu * b + g for b, g in zip(self.momentum_buffer, grads, strict=True)]
+        self.momentum_buffer = buffer
+        if self.nesterov:
+            for p, g, b in zip(params, grads, buffer, strict=True):
+                p.data -= lr * (g + mu * b)
+        else:
+            for p, b in zip(params, buffer, strict=True):
+                p.data -= lr * b
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba), with weight decay added to the gradient as ``torch.optim.Adam`` does.
+
+    m = lerp(m, g, 1 - beta1), v = beta2 v + (1 - beta2) g^2, and after t steps
+    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
+
+    >>> p = Value(1.0); p.grad = 0.5
+    >>> Adam([p], lr=0.1).step()
+    >>> round(p.data, 6)  # the first Adam step moves by lr whatever the gradient's size
+    0.9
+    """
+
+    hyperparameters = ("betas", "eps", "weight_decay")
+    state_names = ("step_count", "exp_avg", "exp_avg_sq")
+    # AdamW decays the weights directly instead of through the gradient.
+    decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        name = type(self).__name__
+        if isinstance(betas, str) or not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"{name} betas must be a pair of numbers, got {betas!r}")
+        self.betas = (
+            _check_number(name, "betas[0]", betas[0], 0.0, 1.0),
+            _check_number(name, "betas[1]", betas[1], 0.0, 1.0),
+        )
+        self.eps = _check_number(name, "eps", eps, 0.0)
+        self.weight_decay = _check_number(name, "weight_decay", weight_decay, 0.0)
+        self.step_count = 0
+        self.exp_avg = [0.0] * len(self.params)
+        self.exp_avg_sq = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """One update of every parameter."""
+        lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        self.step_count += 1
+        t = self.step_count
+        step_size = lr / (1.0 - beta1**t)
+        bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
+        decoupled = self.decoupled_weight_decay
+        m, v = self.exp_avg, self.exp_avg_sq
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if decoupled:
+                p.data *= 1.0 - lr * wd
+            elif wd:
+                g = g + wd * p.data
+            # torch's lerp: m + (1 - beta1) * (g - m)
+            m[i] += (1.0 - beta1) * (g - m[i])
+            v[i] = v[i] * beta2 + (1.0 - beta2) * g * g
+            p.data -= step_size * (m[i] / (math.sqrt(v[i]) / bias_correction2_sqrt + eps))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter): p = p (1 - lr wd), then Adam.
+
+    >>> p = Value(1.0); p.grad = 0.0
+    >>> AdamW([p], lr=0.1, weight_decay=0.5).step()
+    >>> p.data
+    0.95
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): divide the gradient by a running root-mean-square of recent gradients.
+
+    s = alpha s + (1 - alpha) g^2; with momentum, b = momentum b + g / (sqrt(s) + eps) and
+    p = p - lr b, else p = p - lr g / (sqrt(s) + eps).
+
+    >>> p = Value(1.0); p.grad = 2.0
+    >>> RMSprop([p], lr=0.01, alpha=0.75, eps=0.0).step()
+    >>> round(p.data, 12)  # s = 0.25 * 4 = 1, so the step is lr * 2 / 1
+    0.98
+    """
+
+    hyperparameters = ("alpha", "eps", "momentum", "weight_decay")
+    state_names = ("square_avg", "momentum_buffer")
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = _check_number("RMSprop", "alpha", alpha, 0.0, 1.0, high_open=False)
+        self.eps = _check_number("RMSprop", "eps", eps, 0.0)
+        self.momentum = _check_number("RMSprop", "momentum", momentum, 0.0)
+        self.weight_decay = _check_number("RMSprop", "weight_decay", weight_decay, 0.0)
+        self.square_avg = [0.0] * len(self.params)
+        self.momentum_buffer = [0.0] * len(self.params) if self.momentum else None
+
+    def step(self) -> None:
+        """One update of every parameter."""
+        lr, alpha, eps, mu, wd = self.lr, self.alpha, self.eps, self.momentum, self.weight_decay
+        s, buffer = self.square_avg, self.momentum_buffer
+        if mu and buffer is None:
+            buffer = self.momentum_buffer = [0.0] * len(self.params)
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data if wd else p.grad
+            s[i] = s[i] * alpha + (1.0 - alpha) * g * g
+            avg = math.sqrt(s[i]) + eps
+            if mu:
+                buffer[i] = buffer[i] * mu + g / avg
+                p.data -= lr * buffer[i]
+            else:
+                p.data -= lr * (g / avg)
+
+
+# -- gradient clipping --
+
+
+def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
+    """Scale all gradients together so that their 2-norm is at most ``max_norm``.
+
+    Returns the total norm before clipping, a float. As in PyTorch, the scale factor is
+    ``max_norm / (norm + 1e-6)`` when that is below 1, else the gradients are left alone.
+
+    >>> a, b = Value(0.0), Value(0.0)
+    >>> a.grad, b.grad = 3.0, 4.0
+    >>> clip_grad_norm_([a, b], 1.0)
+    5.0
+    >>> round(a.grad, 6), round(b.grad, 6)
+    (0.6, 0.8)
+    """
+    params = _check_params(params, "clip_grad_norm_")
+    max_norm = _check_number("clip_grad_norm_", "max_norm", max_norm, 0.0)
+    total = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    coefficient = max_norm / (total + 1e-6)
+    if coefficient < 1.0:
+        for p in params:
+            p.grad *= coefficient
+    return total
+
+
+def clip_grad_value_(params: Iterable[Value], clip_value: float) -> None:
+    """Clamp every gradient into ``[-clip_value, clip_value]``.
+
+    >>> a = Value(0.0); a.grad = -7.0
+    >>> clip_grad_value_([a], 2.0); a.grad
+    -2.0
+    """
+    params = _check_params(params, "clip_grad_value_")
+    c = _check_number("clip_grad_value_", "clip_value", clip_value, 0.0)
+    for p in params:
+        p.grad = min(max(p.grad, -c), c)

@@ -1,0 +1,356 @@
+"""fit(): the training loop (shuffled mini-batches, validation, early stopping) and its History.
+
+One epoch: shuffle the samples with a seeded generator, and for each mini-batch run the model
+on every sample, take the batch loss (plus an optional L2 penalty, as in micrograd's demo),
+``zero_grad``, ``backward`` and ``optimizer.step()``. After the epoch the model is scored on the
+validation data, in eval mode and without recording a graph.
+
+Accuracy needs to know what an output means, which the loss tells: ``hinge_loss`` scores
+(the sign is the class, targets -1/+1), ``binary_cross_entropy_with_logits`` logits (positive
+means class 1), ``binary_cross_entropy`` probabilities (0.5 and above means class 1),
+``cross_entropy`` logits (the largest is the class). For other losses accuracy is None unless
+an ``accuracy`` function is given.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograd import Value, no_grad
+from nn import functional as F
+from nn.functional import l2_penalty
+from nn.module import Module
+from nn.optim import Optimizer
+from nn.schedulers import LRScheduler
+
+Loss = Callable[[Any, Any], Value]
+Accuracy = Callable[[Sequence[Any], Sequence[Any]], float]
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per finished epoch.
+
+    ``grad_norm`` maps each layer's name (``layers.0``, ...) to the 2-norm of its parameters'
+    gradients, averaged over the epoch's batches: vanishing or exploding gradients show here.
+    Validation lists stay empty without validation data; accuracies are None where the loss
+    does not define one.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+    grad_norm: dict[str, list[float]] = field(default_factory=dict)
+    lr: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs ran."""
+        return len(self.loss)
+
+
+# -- what an output means --
+
+
+def _sign_accuracy(outputs: Sequence[Any], targets: Sequence[Any]) -> float:
+    return _mean_bool((float(o) > 0) == (t > 0) for o, t in zip(outputs, targets, strict=True))
+
+
+def _logit_accuracy(outputs: Sequence[Any], targets: Sequence[Any]) -> float:
+    return _mean_bool((float(o) > 0) == (t >= 0.5) for o, t in zip(outputs, targets, strict=True))
+
+
+def _probability_accuracy(outputs: Sequence[Any], targets: Sequence[Any]) -> float:
+    return _mean_bool(
+        (float(o) >= 0.5) == (t >= 0.5) for o, t in zip(outputs, targets, strict=True)
+    )
+
+
+def _argmax_accuracy(outputs: Sequence[Any], targets: Sequence[Any]) -> float:
+    return _mean_bool(argmax(o) == t for o, t in zip(outputs, targets, strict=True))
+
+
+def _mean_bool(hits: Any) -> float:
+    hits = list(hits)
+    return sum(hits) / len(hits)
+
+
+def argmax(values: Sequence[Any]) -> int:
+    """The index of the largest value (the first one on a tie).
+
+    >>> argmax([Value(0.5), Value(2.0), Value(-1.0)])
+    1
+    """
+    numbers_ = [float(v) for v in values]
+    return max(range(len(numbers_)), key=numbers_.__getitem__)
+
+
+ACCURACY: dict[Callable[..., Value], Accuracy] = {
+    F.hinge_loss: _sign_accuracy,
+    F.binary_cross_entropy_with_logits: _logit_accuracy,
+    F.binary_cross_entropy: _probability_accuracy,
+    F.cross_entropy: _argmax_accuracy,
+}
+
+
+def accuracy_for(loss: Callable[..., Value]) -> Accuracy | None:
+    """The accuracy function that matches a loss from ``nn.functional``, or None.
+
+    >>> accuracy_for(F.hinge_loss)([Value(2.0), Value(-1.0)], [1, 1])
+    0.5
+    """
+    return ACCURACY.get(loss)
+
+
+# -- the loop --
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised by ``fit`` when the loss or the weights stop being finite numbers."""
+
+
+def fit(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any],
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int | None = None,
+    validation: tuple[Sequence[Sequence[float]], Sequence[Any]] | None = None,
+    patience: int | None = None,
+    l2: float = 0.0,
+    scheduler: LRScheduler | None = None,
+    accuracy: Accuracy | None = None,
+    seed: int | None = 0,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` on ``(X, y)`` for ``epochs`` epochs and return the ``History``.
+
+    Args:
+        loss: a loss from ``nn.functional`` (or any ``loss(outputs, targets) -> Value``).
+        batch_size: samples per step; None means the whole data set (full-batch, micrograd's).
+        validation: ``(X_val, y_val)``, scored after every epoch.
+        patience: stop after this many epochs without a lower validation loss, then restore
+            the weights of the best epoch. Needs ``validation``.
+        l2: adds ``l2 * l2_penalty(model.parameters())`` to every batch loss.
+        scheduler: stepped once after every epoch.
+        accuracy: ``accuracy(outputs, targets) -> float``; by default the one for ``loss``.
+        seed: seeds the shuffling of mini-batches (None: fresh entropy each call).
+        progress: show a progress bar (only on a terminal or in a notebook).
+
+    A loss or a weight that stops being finite raises ``TrainingDivergedError`` naming the epoch;
+    the weights from before that step are kept.
+
+    >>> from nn import MLP, SGD, hinge_loss
+    >>> model = MLP(1, [4, 1], seed=0)
+    >>> X, y = [[-2.0], [-1.0], [1.0], [2.0]], [-1, -1, 1, 1]
+    >>> opt = SGD(model.parameters(), lr=0.05)
+    >>> history = fit(model, X, y, loss=hinge_loss, optimizer=opt, epochs=30, progress=False)
+    >>> history.epochs, history.accuracy[-1], history.loss[-1] < history.loss[0]
+    (30, 1.0, True)
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"fit needs an nn.Module, got {type(model).__name__}")
+    if not callable(loss):
+        raise TypeError(f"fit loss must be callable, such as nn.hinge_loss, got {loss!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit needs an nn optimizer, got {type(optimizer).__name__}")
+    X, y = _check_data(X, y, "X", "y")
+    epochs = _check_count("epochs", epochs)
+    batch_size = len(X) if batch_size is None else _check_count("batch_size", batch_size)
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise TypeError("fit validation must be a pair (X_val, y_val)")
+        validation = _check_data(validation[0], validation[1], "X_val", "y_val")
+    if patience is not None:
+        patience = _check_count("patience", patience)
+        if validation is None:
+            raise ValueError("fit patience needs validation data: pass validation=(X_val, y_val)")
+    if isinstance(l2, bool) or not isinstance(l2, int | float) or not 0 <= l2 < math.inf:
+        raise ValueError(f"fit l2 must be a finite number >= 0, got {l2!r}")
+    score = accuracy if accuracy is not None else accuracy_for(loss)
+
+    params = model.parameters()
+    layers = _layer_groups(model)
+    rng = random.Random(seed)
+    history = History(grad_norm={name: [] for name in layers})
+    best_loss, best_state, waited = math.inf, None, 0
+    bar = _progress_bar(epochs) if progress else None
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            order = list(range(len(X)))
+            rng.shuffle(order)
+            total, outputs, targets = 0.0, [None] * len(X), [None] * len(X)
+            norms = {name: 0.0 for name in layers}
+            n_batches = 0
+            for start in range(0, len(X), batch_size):
+                batch = order[start : start + batch_size]
+                batch_out = [model(X[i]) for i in batch]
+                batch_y = [y[i] for i in batch]
+                batch_loss = loss(batch_out, batch_y)
+                if l2:
+                    batch_loss = batch_loss + l2 * l2_penalty(params)
+                if not math.isfinite(batch_loss.data):
+                    raise _diverged(f"the loss became {batch_loss.data!r}", epoch, optimizer)
+                optimizer.zero_grad()
+                batch_loss.backward()
+                before = [p.data for p in params]
+                optimizer.step()
+                if not all(math.isfinite(p.data) for p in params):
+                    for p, x in zip(params, before, strict=True):
+                        p.data = x
+                    raise _diverged("a step made weights infinite or NaN", epoch, optimizer)
+                for name, group in layers.items():
+                    norms[name] += math.sqrt(math.fsum(p.grad * p.grad for p in group))
+                total += batch_loss.data * len(batch)
+                for i, out in zip(batch, batch_out, strict=True):
+                    outputs[i] = _detach(out)
+                    targets[i] = y[i]
+                n_batches += 1
+            history.loss.append(total / len(X))
+            history.accuracy.append(score(outputs, targets) if score else None)
+            history.lr.append(optimizer.lr)
+            for name in layers:
+                history.grad_norm[name].append(norms[name] / n_batches)
+            if validation is not None:
+                val_loss, val_accuracy = evaluate(model, *validation, loss=loss, accuracy=score)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_accuracy)
+                if val_loss < best_loss:
+                    best_loss, best_state, waited = val_loss, model.state_dict(), 0
+                    history.best_epoch = epoch
+                else:
+                    waited += 1
+            if scheduler is not None:
+                scheduler.step()
+            if bar is not None:
+                bar.set_postfix(_postfix(history), refresh=False)
+                bar.update(1)
+            if patience is not None and waited >= patience:
+                history.stopped_early = True
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+        model.train()
+    if patience is not None and best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def evaluate(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any],
+    *,
+    loss: Loss,
+    accuracy: Accuracy | None = None,
+) -> tuple[float, float | None]:
+    """The model's mean loss and accuracy on ``(X, y)``, in eval mode and without a graph.
+
+    The model's training mode is restored afterwards.
+
+    >>> from nn import MLP, hinge_loss
+    >>> model = MLP(1, [1], seed=0)
+    >>> model.load_state_dict({"layers.0.neurons.0.w.0": 1.0, "layers.0.neurons.0.b": 0.0})
+    >>> evaluate(model, [[2.0], [-3.0]], [1, 1], loss=hinge_loss)
+    (2.0, 0.5)
+    """
+    X, y = _check_data(X, y, "X", "y")
+    score = accuracy if accuracy is not None else accuracy_for(loss)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = [model(x) for x in X]
+            value = loss(outputs, list(y)).data
+    finally:
+        model.train(was_training)
+    return value, (score(outputs, y) if score else None)
+
+
+# -- helpers --
+
+
+def _check_data(X: Any, y: Any, x_name: str, y_name: str) -> tuple[list[Any], list[Any]]:
+    for name, data in ((x_name, X), (y_name, y)):
+        if isinstance(data, str) or not isinstance(data, Collection):
+            raise TypeError(f"fit {name} must be a list, got {type(data).__name__}")
+    if len(X) != len(y):
+        raise ValueError(f"fit got {len(X)} samples in {x_name} but {len(y)} targets in {y_name}")
+    if len(X) == 0:
+        raise ValueError(f"fit {x_name} is empty; it needs at least one sample")
+    return list(X), list(y)
+
+
+def _check_count(name: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"fit {name} must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"fit {name} must be at least 1, got {n}")
+    return n
+
+
+def _layer_groups(model: Module) -> dict[str, list[Value]]:
+    """Parameters grouped by layer: the part of each name before ``neurons`` (``layers.0``)."""
+    groups: dict[str, list[Value]] = {}
+    for name, p in model.named_parameters():
+        parts = name.split(".")
+        key = ".".join(parts[: parts.index("neurons")]) if "neurons" in parts else ""
+        groups.setdefault(key or type(model).__name__.lower(), []).append(p)
+    return groups
+
+
+def _detach(out: Any) -> Any:
+    if isinstance(out, Value):
+        return out.data
+    return [v.data if isinstance(v, Value) else v for v in out]
+
+
+def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
+    return TrainingDivergedError(
+        f"training diverged in epoch {epoch}: {what}. "
+        f"The learning rate lr={optimizer.lr:g} is probably too large; try a smaller one. "
+        "The weights from before this step are kept."
+    )
+
+
+def _postfix(history: History) -> dict[str, str]:
+    shown = {"loss": f"{history.loss[-1]:.4f}"}
+    if history.accuracy[-1] is not None:
+        shown["acc"] = f"{history.accuracy[-1]:.1%}"
+    if history.val_loss:
+        shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
+        if history.val_accuracy[-1] is not None:
+            shown["val_acc"] = f"{history.val_accuracy[-1]:.1%}"
+    return shown
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ipython = shell.get_ipython()  # type: ignore[attr-defined]
+    return ipython is not None and type(ipython).__name__ == "ZMQInteractiveShell"
+
+
+def _progress_bar(epochs: int) -> Any:
+    """A tqdm bar over epochs: the notebook widget in Jupyter, text on a terminal, else None."""
+    if _in_notebook():
+        from tqdm.auto import tqdm
+    elif sys.stderr is not None and sys.stderr.isatty():
+        from tqdm import tqdm
+    else:
+        return None
+    return tqdm(total=epochs, desc="training", unit="epoch")

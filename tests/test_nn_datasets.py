@@ -1,0 +1,126 @@
+"""Tests for the toy data sets in nn.datasets."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nn.datasets import make_circles, make_moons, make_spirals, make_xor
+
+MAKERS = [make_moons, make_circles, make_spirals, make_xor]
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_returns_lists_of_points_and_int_labels(make):
+    X, y = make(30, seed=0)
+    assert isinstance(X, list) and isinstance(y, list)
+    assert len(X) == len(y) == 30
+    assert all(isinstance(p, list) and len(p) == 2 for p in X)
+    assert all(isinstance(c, float) for p in X for c in p)
+    assert all(type(label) is int for label in y)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_same_seed_same_data_and_different_seed_different_data(make):
+    assert make(40, noise=0.1, seed=3) == make(40, noise=0.1, seed=3)
+    assert make(40, noise=0.1, seed=3) != make(40, noise=0.1, seed=4)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_global_random_state_is_left_alone(make):
+    random.seed(9)
+    expected = random.random()
+    random.seed(9)
+    make(20, noise=0.1, seed=1)
+    make(20, noise=0.1)
+    assert random.random() == expected
+
+
+@pytest.mark.parametrize("make", MAKERS)
+@pytest.mark.parametrize("n", [0, -5])
+def test_too_few_samples_raise_value_error(make, n):
+    with pytest.raises(ValueError, match="n_samples must be at least"):
+        make(n)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_bad_noise_and_seed_are_rejected(make):
+    with pytest.raises(ValueError, match="noise"):
+        make(10, noise=-0.1)
+    with pytest.raises(ValueError, match="noise"):
+        make(10, noise=math.inf)
+    with pytest.raises(TypeError, match="n_samples"):
+        make(10.0)
+    with pytest.raises(TypeError, match="seed"):
+        make(10, seed="1")
+
+
+def test_moons_have_scikit_learns_geometry_without_noise():
+    X, y = make_moons(100, seed=0)
+    for (a, b), label in zip(X, y, strict=True):
+        if label == 0:  # the unit upper half circle
+            assert math.hypot(a, b) == pytest.approx(1.0) and b >= -1e-12
+        else:  # centred at (1, 0.5), the lower half
+            assert math.hypot(a - 1.0, b - 0.5) == pytest.approx(1.0) and b <= 0.5 + 1e-12
+    assert y.count(0) == y.count(1) == 50
+
+
+def test_odd_moons_give_the_extra_sample_to_class_one():
+    _, y = make_moons(7, seed=0)
+    assert (y.count(0), y.count(1)) == (3, 4)
+
+
+def test_noise_is_gaussian_with_the_given_deviation():
+    clean, _ = make_moons(2000, seed=1)
+    noisy, _ = make_moons(2000, noise=0.1, seed=1)
+    # The shuffle is the same for both (same seed, noise drawn before it), so points pair up
+    # only by set; compare distances to the nearest curve instead.
+    distances = []
+    for a, b in noisy:
+        upper = abs(math.hypot(a, b) - 1.0)
+        lower = abs(math.hypot(a - 1.0, b - 0.5) - 1.0)
+        distances.append(min(upper, lower))
+    assert 0.03 < sum(distances) / len(distances) < 0.1
+    assert len(clean) == len(noisy)
+
+
+def test_circles_have_two_radii_and_reject_a_bad_factor():
+    X, y = make_circles(50, factor=0.3, seed=0)
+    for (a, b), label in zip(X, y, strict=True):
+        assert math.hypot(a, b) == pytest.approx(0.3 if label == 1 else 1.0)
+    with pytest.raises(ValueError, match="factor"):
+        make_circles(10, factor=1.5)
+
+
+def test_spirals_share_samples_between_classes():
+    _, y = make_spirals(10, n_classes=3, seed=0)
+    assert sorted(y.count(k) for k in range(3)) == [3, 3, 4]
+    X, y = make_spirals(12, n_classes=4, noise=0.0, seed=0)
+    assert set(y) == {0, 1, 2, 3}
+    assert all(math.hypot(a, b) <= 1.0 + 1e-12 for a, b in X)
+
+
+def test_spirals_reject_fewer_than_two_classes_or_samples_than_classes():
+    with pytest.raises(ValueError, match="n_classes"):
+        make_spirals(10, n_classes=1)
+    with pytest.raises(ValueError, match="n_samples"):
+        make_spirals(2, n_classes=3)
+
+
+def test_xor_labels_follow_the_quadrant_of_the_clean_points():
+    X, y = make_xor(300, seed=5)
+    assert all(label == int((a > 0) != (b > 0)) for (a, b), label in zip(X, y, strict=True))
+    assert all(-1.0 <= c <= 1.0 for p in X for c in p)
+    assert 100 < sum(y) < 200
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(MAKERS), st.integers(3, 60), st.integers(0, 2**32))
+def test_any_seed_gives_the_requested_number_of_samples(make, n, seed):
+    X, y = make(n, noise=0.2, seed=seed)
+    assert len(X) == len(y) == n
+    assert all(math.isfinite(c) for p in X for c in p)

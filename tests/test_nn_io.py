@@ -1,0 +1,181 @@
+"""Tests for nn.save and nn.load: exact round trips, atomic writes, damaged files."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nn import MLP, Layer, Neuron, load, save
+from nn.io import VERSION
+
+weights = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+def test_round_trip_keeps_architecture_and_every_weight(tmp_path):
+    model = MLP(2, [5, 3, 1], "tanh", output_activation="sigmoid", dropout=0.25, init="he", seed=3)
+    copy = load(save(model, tmp_path / "m.json"))
+    assert isinstance(copy, MLP)
+    assert copy.config() == model.config()
+    assert copy.state_dict() == model.state_dict()
+    copy.eval(), model.eval()
+    assert copy([0.3, -0.2]).data == model([0.3, -0.2]).data
+
+
+@pytest.mark.parametrize("model", [Neuron(3, "sigmoid", seed=0), Layer(2, 4, "tanh", seed=0)])
+def test_round_trip_of_neurons_and_layers(tmp_path, model):
+    copy = load(save(model, tmp_path / "m.json"))
+    assert type(copy) is type(model)
+    assert copy.state_dict() == model.state_dict()
+    assert copy.config() == model.config()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(weights, min_size=13, max_size=13))
+def test_round_trip_is_exact_for_any_finite_weights(tmp_path, values):
+    model = MLP(2, [3, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    model.load_state_dict(dict(zip(names, values, strict=True)))
+    copy = load(save(model, tmp_path / "m.json"))
+    assert list(copy.state_dict().values()) == values
+    # -0.0 and 0.0 compare equal: check the sign bits survive too.
+    assert [math.copysign(1, v) for v in copy.state_dict().values()] == [
+        math.copysign(1, v) for v in values
+    ]
+
+
+def test_the_file_is_readable_json_with_a_version(tmp_path):
+    path = save(MLP(2, [1], seed=0), tmp_path / "m.json")
+    document = json.loads(path.read_text())
+    assert document["format"] == "valuegrad.nn"
+    assert document["version"] == VERSION
+    assert document["architecture"]["type"] == "MLP"
+    assert "layers.0.neurons.0.w.0" in document["parameters"]
+
+
+def test_save_replaces_atomically_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "m.json"
+    save(MLP(2, [1], seed=0), path)
+    save(MLP(2, [1], seed=1), path)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+    assert load(path).state_dict() == MLP(2, [1], seed=1).state_dict()
+    assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+def test_a_failed_save_keeps_the_old_file(tmp_path):
+    path = tmp_path / "m.json"
+    good = MLP(2, [1], seed=0)
+    save(good, path)
+    bad = MLP(2, [1], seed=1)
+    bad.parameters()[0].data = math.nan
+    with pytest.raises(ValueError, match=r"non-finite parameters: layers\.0\.neurons\.0\.w\.0=nan"):
+        save(bad, path)
+    assert load(path).state_dict() == good.state_dict()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_save_rejects_models_it_cannot_rebuild(tmp_path):
+    from nn import Module
+
+    with pytest.raises(TypeError, match="can store MLP, Layer, Neuron"):
+        save(Module(), tmp_path / "m.json")
+
+
+def saved_text(tmp_path: Path) -> str:
+    return save(MLP(2, [2, 1], seed=0), tmp_path / "m.json").read_text()
+
+
+def test_loading_a_truncated_file_says_it_is_truncated_or_corrupt(tmp_path):
+    text = saved_text(tmp_path)
+    path = tmp_path / "cut.json"
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load(path)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_any_damage_to_a_file_gives_value_error_or_an_identical_model(tmp_path, data):
+    text = saved_text(tmp_path)
+    original = load(tmp_path / "m.json").state_dict()
+    cut = data.draw(st.integers(0, len(text) - 1))
+    replacement = data.draw(st.text(max_size=3))
+    damaged = text[:cut] + replacement + text[cut + 1 :]
+    path = tmp_path / "damaged.json"
+    path.write_text(damaged)
+    try:
+        model = load(path)
+    except ValueError:
+        return
+    # Some edits (a space, a digit beyond the last significant one) leave a valid file.
+    assert set(model.state_dict()) == set(original)
+
+
+def test_loading_binary_garbage_raises_value_error(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_bytes(b"\x80\x81\xff\x00")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(version=99), "format version 99"),
+        (lambda d: d.update(format="other"), "not a model file"),
+        (lambda d: d["architecture"].update(type="CNN"), "unknown architecture type 'CNN'"),
+        (
+            lambda d: d["architecture"].update(nouts=[3, 1]),
+            "it has 13 parameters, the file holds 9",
+        ),
+        (lambda d: d["architecture"].update(nouts=[1, 2]), "missing layers.1.neurons.1.w.0"),
+        (lambda d: d["architecture"].update(activation="swish"), "invalid MLP architecture"),
+        (
+            lambda d: d["parameters"].pop("layers.0.neurons.0.b"),
+            "it has 9 parameters, the file holds 8",
+        ),
+        (lambda d: d["parameters"].update(extra=1.0), "unexpected 'extra'"),
+        (lambda d: d["parameters"].update({"layers.0.neurons.0.b": "x"}), "not a number"),
+        (lambda d: d.pop("parameters"), "missing its 'parameters'"),
+    ],
+)
+def test_mismatched_or_wrong_files_raise_value_error_saying_what(tmp_path, edit, message):
+    document = json.loads(saved_text(tmp_path))
+    edit(document)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=message):
+        load(path)
+
+
+def test_nan_in_a_file_is_rejected(tmp_path):
+    text = saved_text(tmp_path)
+    document = json.loads(text)
+    name = next(iter(document["parameters"]))
+    path = tmp_path / "nan.json"
+    path.write_text(text.replace(f'"{name}": {document["parameters"][name]!r}', f'"{name}": NaN'))
+    with pytest.raises(ValueError, match="finite numbers only, found NaN"):
+        load(path)
+
+
+def test_loading_a_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "nothing.json")
+
+
+def test_a_file_asking_for_a_huge_model_is_rejected_before_building_it(tmp_path):
+    document = json.loads(saved_text(tmp_path))
+    document["architecture"]["nouts"] = [10**9, 1]
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="it has 4000000001 parameters, the file holds 9"):
+        load(path)
