@@ -1,5 +1,7 @@
 """Neural networks built from autograd Values, in PyTorch's style."""
 
+import importlib
+
 from nn import datasets
 from nn.functional import (
     binary_cross_entropy,
@@ -52,3 +54,10 @@ __all__ = [
     "save",
     "softmax",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # nn.plot pulls in matplotlib, so it is imported on first use, not with nn.
+    if name == "plot":
+        return importlib.import_module("nn.plot")
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -179,3 +179,19 @@ def test_a_file_asking_for_a_huge_model_is_rejected_before_building_it(tmp_path)
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match="it has 4000000001 parameters, the file holds 9"):
         load(path)
+
+
+def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    good = MLP(2, [1], seed=0)
+    save(good, path)
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save(MLP(2, [1], seed=1), path)
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+    assert load(path).state_dict() == good.state_dict()

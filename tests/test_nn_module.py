@@ -363,3 +363,36 @@ def test_state_dict_round_trip_is_exact_for_any_finite_weights(weights):
 def test_nn_reexports_its_public_names():
     for name in nn.__all__:
         assert hasattr(nn, name), name
+
+
+def test_seed_must_be_an_int_a_generator_or_none():
+    with pytest.raises(TypeError, match=r"seed must be an int, a random\.Random or None"):
+        MLP(2, [1], seed="1")
+    with pytest.raises(TypeError, match="seed"):
+        MLP(2, [1], seed=1.5)
+    rng = random.Random(4)
+    assert Neuron(3, seed=rng).state_dict() != Neuron(3, seed=rng).state_dict()
+    assert Neuron(3, seed=random.Random(4)).state_dict() == Neuron(3, seed=4).state_dict()
+
+
+def test_module_attribute_errors_are_ordinary():
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        nn.missing  # noqa: B018
+
+
+names = st.sampled_from(["w.0", "w.1", "b", "w.2", "x", ""])
+entries = st.one_of(st.floats(), st.integers(-5, 5), st.booleans(), st.text(max_size=2), st.none())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(names, entries, max_size=5))
+def test_load_state_dict_either_loads_everything_or_changes_nothing(state):
+    n = Neuron(2, seed=0)
+    before = n.state_dict()
+    try:
+        n.load_state_dict(state)
+    except ValueError:
+        assert n.state_dict() == before
+    else:
+        assert set(state) == {"w.0", "w.1", "b"}
+        assert n.state_dict() == {k: float(v) for k, v in state.items()}

@@ -111,3 +111,9 @@ def test_importing_nn_does_not_import_matplotlib_or_tqdm():
     code = "import nn, sys; print('matplotlib' in sys.modules, 'tqdm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_nn_plot_is_reachable_as_an_attribute_after_import_nn():
+    code = "import nn, sys; print(callable(nn.plot.plot_history), 'matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
