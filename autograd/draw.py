@@ -388,7 +388,8 @@ def _roles(v: Value) -> list[str]:
 
 def _linear_roles(count: int) -> list[str]:
     n = (count - 1) // 2
-    return [f"w{k}" for k in range(1, n + 1)] + [f"x{k}" for k in range(1, n + 1)] + ["b"]
+    # 0-based, like the parameter labels of nn (w.0, w.1, ...) and Python indices.
+    return [f"w{k}" for k in range(n)] + [f"x{k}" for k in range(n)] + ["b"]
 
 
 def _legend(partial: bool) -> str:

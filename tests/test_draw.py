@@ -212,7 +212,7 @@ def test_numbers_are_shown_to_4_significant_digits_with_full_precision_in_the_to
         (lambda x: x - 1.5, "· + -1.5"),
         (lambda x: x.leaky_relu(0.2), "leaky_relu(·, 0.2)"),
         (lambda x: x * x, "*"),
-        (lambda x: linear([x, x], [3.0, 4.0], 0.5), "linear\nx1 = 3\nx2 = 4\nb = 0.5"),
+        (lambda x: linear([x, x], [3.0, 4.0], 0.5), "linear\nx0 = 3\nx1 = 4\nb = 0.5"),
     ],
 )
 def test_an_operation_shows_the_plain_numbers_folded_into_it(make, shown):
@@ -230,7 +230,7 @@ def test_edges_say_which_argument_they_are_where_the_order_matters():
         "divisor",
     }
     neuron_sum = Drawing(draw(linear([w], [x], a)))
-    assert sorted(e[2]["label"] for e in neuron_sum.edges if e[2].get("label")) == ["b", "w1", "x1"]
+    assert sorted(e[2]["label"] for e in neuron_sum.edges if e[2].get("label")) == ["b", "w0", "x0"]
 
 
 def test_labels_with_markup_characters_are_escaped_and_newlines_become_line_breaks():
