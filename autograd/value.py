@@ -17,7 +17,6 @@ Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -363,15 +362,18 @@ def linear(
 
 def _apply(op: Op, args: tuple[Any, ...]) -> Value:
     """Record op on any number of arguments, each a Value or a plain number."""
-    numbers_ = [arg.data if isinstance(arg, Value) else _number(arg, op) for arg in args]
+    numbers_ = [
+        arg.data if isinstance(arg, Value) else arg if type(arg) is float else _number(arg, op)
+        for arg in args
+    ]
     data = op.forward(*numbers_)
     all_local_grads = op.derivative(*numbers_, data)
     inputs = tuple([arg for arg in args if isinstance(arg, Value)])
     if len(inputs) == len(args):
         return _node(data, op, args, all_local_grads, args)
-    is_value = [isinstance(arg, Value) for arg in args]
-    local_grads = tuple(itertools.compress(all_local_grads, is_value))
-    folded = tuple([a if keep else n for a, n, keep in zip(args, numbers_, is_value, strict=True)])
+    pairs = zip(args, all_local_grads, strict=True)
+    local_grads = tuple([g for arg, g in pairs if isinstance(arg, Value)])
+    folded = tuple([arg if isinstance(arg, Value) else float(arg) for arg in args])
     return _node(data, op, inputs, local_grads, folded)
 
 
