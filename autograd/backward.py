@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 _one_sweep_at_a_time = threading.RLock()
 
 
-def sweep(root: Value, seed: Any) -> Iterator[tuple[Value, Any]]:
+def sweep(root: Value, seed: Any, *, check: bool | None = None) -> Iterator[tuple[Value, Any]]:
     """Yield ``(node, d root / d node * seed)`` for every node root depends on, root first.
 
     Each node comes after every node that uses it, so the order is reverse topological, and
-    each gradient is complete when it is yielded. Nothing is written to ``.grad``.
+    each gradient is complete when it is yielded. Nothing is written to ``.grad``. ``check``
+    raises at the first non-finite gradient; by default it is on inside ``detect_anomaly``.
 
     >>> from autograd import Value
     >>> x = Value(3.0, label="x")
@@ -47,7 +48,8 @@ def sweep(root: Value, seed: Any) -> Iterator[tuple[Value, Any]]:
     with _one_sweep_at_a_time:
         this_sweep = object()  # marks the nodes this sweep has counted; stale marks never match
         _count_uses(root, this_sweep)
-        check = state.anomaly
+        if check is None:
+            check = state.anomaly
         root._sweep_grad = seed
         ready = [root]
         while ready:
@@ -106,7 +108,8 @@ def topological_order(root: Value) -> list[Value]:
     >>> [v.label for v in topological_order(y + x)]
     ['x', 'y', '']
     """
-    order = [node for node, _ in sweep(root, 0.0)]
+    # Only the order is wanted: the gradients of a zero seed are not checked for anomalies.
+    order = [node for node, _ in sweep(root, 0.0, check=False)]
     order.reverse()
     return order
 

@@ -7,10 +7,11 @@ so the returned derivatives have graphs of their own and can be differentiated a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from autograd.backward import gradients, topological_order
-from autograd.modes import enable_grad
+from autograd.modes import _without_anomaly_checks, enable_grad, state
 from autograd.value import Value
 
 
@@ -51,9 +52,18 @@ def _gradients_as_values(root: Value) -> dict[Value, Value]:
         node_grad = grads[node]
         # The same rule as the float sweep, now fed Values, so its result has a graph.
         args = node.args
-        all_local_grads = node._op.derivative(*args, node)
+        # A rule gives the derivative for every argument, folded numbers included; those are
+        # thrown away, so only the ones kept are checked for anomalies.
+        with _without_anomaly_checks():
+            all_local_grads = node._op.derivative(*args, node)
         for arg, local in zip(args, all_local_grads, strict=True):
             if isinstance(arg, Value):
+                if state.anomaly and not math.isfinite(local):
+                    raise FloatingPointError(
+                        f"the derivative of {node.op} (inputs "
+                        f"{', '.join(repr(float(a)) for a in args)}) with respect to its input "
+                        f"{arg!r} is {float(local)!r}"
+                    )
                 contribution = local * node_grad
                 grads[arg] = grads[arg] + contribution if arg in grads else contribution
     return grads

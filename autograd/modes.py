@@ -8,8 +8,9 @@ graph recording in the others alone.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,12 +47,47 @@ class _Switch:
         state.plain = state.recording and not state.anomaly
 
     def __call__(self, func: F) -> F:
+        switch = self.__class__
+        if inspect.isgeneratorfunction(func):
+            return _each_step_under(switch, func)  # type: ignore[return-value]
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
+            with switch():
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _each_step_under(switch: type[_Switch], func: Callable[..., Generator]) -> Callable:
+    """Wrap a generator function so that every step of its body runs under ``switch``.
+
+    A plain wrapper would only cover making the generator, not running it (PyTorch covers
+    every step too). Values sent and exceptions thrown in are passed on to the generator.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Generator:
+        generator = func(*args, **kwargs)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            try:
+                with switch():
+                    step = generator.send if thrown is None else generator.throw
+                    response = step(sent if thrown is None else thrown)
+            except StopIteration as stop:
+                return stop.value
+            sent, thrown = None, None
+            try:
+                sent = yield response
+            except GeneratorExit:
+                generator.close()
+                raise
+            except BaseException as error:
+                thrown = error
+
+    return wrapper
 
 
 class no_grad(_Switch):
@@ -97,6 +133,12 @@ class detect_anomaly(_Switch):
     """
 
     _attribute, _value = "anomaly", True
+
+
+class _without_anomaly_checks(_Switch):
+    """Switch anomaly checks off, for work whose non-finite results are thrown away."""
+
+    _attribute, _value = "anomaly", False
 
 
 def is_grad_enabled() -> bool:

@@ -1,10 +1,10 @@
 """Shared test set-up: the hypothesis profiles and a fixed seed for ``random``.
 
-The default profile runs 100 examples per property with no deadline (a shared 2-core machine
-makes timings noisy, and a deadline would turn slowness into flaky failures). Examples stay
-random from run to run, so the suite keeps exploring; hypothesis saves every failing example
-in ``.hypothesis/`` and replays it first next time. ``HYPOTHESIS_PROFILE=thorough`` runs ten
-times as many examples for a long search before a release.
+The default profile runs 100 examples per property with no deadline and no "too slow" health
+check (a shared 2-core machine makes timings noisy, and timing limits would turn slowness into
+flaky failures). Examples stay random from run to run, so the suite keeps exploring;
+hypothesis saves every failing example in ``.hypothesis/`` and replays it first next time.
+``HYPOTHESIS_PROFILE=thorough`` runs ten times as many examples for a long search.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import os
 import random
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-settings.register_profile("valuegrad", deadline=None, max_examples=100)
-settings.register_profile("thorough", deadline=None, max_examples=1000)
+_untimed = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("valuegrad", max_examples=100, **_untimed)
+settings.register_profile("thorough", max_examples=1000, **_untimed)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "valuegrad"))
 
 

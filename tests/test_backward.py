@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 
 import pytest
 
-from autograd import Value, grad, no_grad, topological_order
+from autograd import Value, detect_anomaly, grad, no_grad, topological_order
 from autograd.backward import gradients
 
 
@@ -141,6 +142,58 @@ def test_building_backward_and_grad_never_change_data():
     assert [v.data for v in nodes] == before
 
 
+def test_a_sweep_stopped_by_detect_anomaly_leaves_no_trace_in_the_next_one():
+    x = Value(0.0)
+    bad = x.sqrt()  # d/dx is inf
+    y = x * 3 + bad * 0
+    with pytest.raises(FloatingPointError), detect_anomaly():
+        y.backward()
+    x.grad = 0.0
+    z = x * 3 + 1
+    z.backward()
+    assert x.grad == 3.0
+    assert grad(x * x + x, [x])[0].data == 1.0
+
+
+def test_threads_sweeping_a_shared_graph_get_exact_gradients():
+    # Every thread runs backward and grad on one shared graph; the numbers are dyadic, so any
+    # mix-up between concurrent sweeps would show as an inexact total.
+    x = Value(1.5)
+    h = x
+    for _ in range(500):
+        h = h * 1.0 + 0.0  # dh/dx stays 1
+    outputs = [h * h + x, h * 2.0]  # d/dx: 2h + 1 = 4, and 2
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def work(output: Value, expected: float) -> None:
+        try:
+            start.wait(timeout=10)
+            for _ in range(20):
+                output.backward()
+                (d,) = grad(output, [x])
+                assert d.data == expected
+        except BaseException as error:
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that sweeps interleave
+    try:
+        threads = [
+            threading.Thread(target=work, args=(out, d))
+            for out, d in [(outputs[0], 4.0), (outputs[1], 2.0)] * 2
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+            assert not thread.is_alive(), "a sweep never finished"
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert x.grad == 2 * 20 * 4.0 + 2 * 20 * 2.0
+
+
 # -- gradients(root, seed) ------------------------------------------------------------------
 
 
@@ -182,6 +235,18 @@ def test_topological_order_lists_each_node_once():
     order = topological_order(y)
     assert len(order) == len(set(order)) == 3
     assert order == [x, square, y]
+
+
+def test_topological_order_never_raises_under_detect_anomaly():
+    # Ordering is not differentiation: a non-finite local derivative is nobody's anomaly here.
+    x = Value(0.0)
+    y = x.sqrt()  # d/dx is inf
+    a, b = Value(-2.0), Value(2.0)
+    z = a**b  # d/db is 4 log(-2): nan
+    with detect_anomaly():
+        assert topological_order(y) == [x, y]
+        assert topological_order(z)[-1] is z
+        assert len(topological_order(z)) == 3
 
 
 def test_topological_order_of_a_leaf_is_the_leaf():

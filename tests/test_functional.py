@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -144,6 +145,18 @@ def test_create_graph_works_through_linear():
     g = linear([w1, w2], [3.0, 4.0], b) ** 2  # plain numbers folded
     (gw1,) = grad(g, [w1], create_graph=True)
     assert [d.data for d in grad(gw1, [w2, b])] == [24.0, 6.0]
+
+
+def test_second_derivatives_through_a_chain_100_000_operations_deep():
+    limit = sys.getrecursionlimit()
+    x = Value(0.5)
+    h = x
+    for i in range(100_000):
+        h = h * 1.0 if i % 2 else h + 0.0  # h stays x
+    (d,) = grad(h * h * h, [x], create_graph=True)
+    (d2,) = grad(d, [x])
+    assert (d.data, d2.data) == (0.75, 3.0)  # 3x^2 and 6x
+    assert sys.getrecursionlimit() == limit
 
 
 @dataclass(frozen=True)

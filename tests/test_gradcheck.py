@@ -7,13 +7,20 @@ import re
 
 import pytest
 
-from autograd import GradcheckError, Value, gradcheck
+from autograd import GradcheckError, Value, gradcheck, is_grad_enabled, no_grad
 
 
 def test_gradcheck_accepts_correct_functions():
     assert gradcheck(lambda x: x * x, [3.0]) is True
     assert gradcheck(lambda x, y: (x * y).tanh() + y.exp() / x, [0.5, -1.5]) is True
     assert gradcheck(lambda x, y, z: (x**y).log() * z.sin() - z.sigmoid(), [2.0, 1.5, 0.3])
+
+
+def test_gradcheck_accepts_a_correct_function_even_inside_no_grad():
+    # The analytic pass needs a graph whatever the caller's mode; a correct fn must pass.
+    with no_grad():
+        assert gradcheck(lambda x: x * x, [3.0])
+        assert not is_grad_enabled()
 
 
 def test_gradcheck_accepts_numbers_and_values_as_inputs():

@@ -32,7 +32,8 @@ def in_thread(fn: Callable[[], Any]) -> Any:
 
     thread = threading.Thread(target=run)
     thread.start()
-    thread.join()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the thread never finished"
     if "error" in result:
         raise result["error"]
     return result["value"]
@@ -64,6 +65,18 @@ def test_no_grad_works_as_a_decorator():
     assert is_grad_enabled()
     assert square.__name__ == "square"
     assert square.__doc__ == "Square v."
+
+
+def test_no_grad_decorates_a_generator_function_for_every_step_as_pytorch_does():
+    @no_grad()
+    def squares(xs: list[Value]):
+        for x in xs:
+            yield x * x
+
+    ys = list(squares([Value(1.0), Value(2.0)]))
+    assert [y.data for y in ys] == [1.0, 4.0]
+    assert all(y.is_leaf for y in ys)
+    assert is_grad_enabled()
 
 
 def test_recording_is_on_by_default_and_off_inside_no_grad():
@@ -160,7 +173,7 @@ def test_no_grad_in_another_thread_leaves_this_thread_recording():
         assert not (Value(1.0) * 2).is_leaf
     finally:
         release.set()
-        thread.join()
+        thread.join(timeout=60)
     assert result == [False]
 
 
@@ -255,3 +268,54 @@ def test_detect_anomaly_is_per_thread():
 
     assert in_thread(anomaly_in_worker) is True
     assert not is_anomaly_enabled()
+
+
+def test_no_grad_and_detect_anomaly_combine_in_either_order():
+    x = Value(-1.0)
+    with no_grad(), detect_anomaly():
+        assert (x * 2).is_leaf
+        with pytest.raises(FloatingPointError, match="log"):
+            x.log()
+    with detect_anomaly():
+        with no_grad():
+            assert (x * 2).is_leaf
+            with pytest.raises(FloatingPointError, match="sqrt"):
+                x.sqrt()
+        assert not (x * 2).is_leaf  # recording again, still checking
+        with pytest.raises(FloatingPointError, match="log"):
+            x.log()
+    y = x * 2
+    assert not y.is_leaf
+    assert math.isnan(x.log().data)  # neither mode is left behind
+
+
+def test_anomaly_in_one_thread_and_no_grad_in_another_stay_apart():
+    def checked_and_recorded() -> tuple[bool, bool]:
+        return is_anomaly_enabled(), not (Value(1.0) * 2).is_leaf
+
+    with detect_anomaly():
+        assert in_thread(checked_and_recorded) == (False, True)
+    with no_grad():
+        assert in_thread(checked_and_recorded) == (False, True)
+    assert checked_and_recorded() == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("build", "x", "first", "second"),
+    [
+        (lambda x: x**2, -1.0, -2.0, 2.0),  # d/d(exponent 2) would be 1 * log(-1): nan
+        (lambda x: (x - 3) ** 2, 1.0, -4.0, 2.0),
+        (lambda x: 0**x, 0.5, 0.0, 0.0),  # d/d(base 0) would be 0.5 * 0 ** -0.5: inf
+    ],
+    ids=["(-1) ** 2", "(x - 3) ** 2", "0 ** x"],
+)
+def test_detect_anomaly_with_create_graph_ignores_derivatives_for_plain_numbers(
+    build, x, first, second
+):
+    # A folded plain number needs no derivative; one that is not finite is no anomaly.
+    v = Value(x)
+    with detect_anomaly():
+        y = build(v)
+        (d,) = grad(y, [v], create_graph=True)
+        (d2,) = grad(d, [v])
+    assert (d.data, d2.data) == (first, second)

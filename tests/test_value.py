@@ -67,6 +67,9 @@ def test_numpy_scalars_are_accepted_as_data_and_as_operands():
         (np.int64(1) - x, -2.0, -1.0),
         (x / np.float64(4.0), 0.75, 0.25),
         (x ** np.int64(2), 9.0, 6.0),
+        (np.float64(2.0) ** x, 8.0, 8.0 * math.log(2.0)),
+        (np.float64(6.0) / x, 2.0, -6.0 / 9.0),
+        (x + np.float64(1.0), 4.0, 1.0),
     ]:
         x.grad = 0.0
         assert isinstance(y, Value)
