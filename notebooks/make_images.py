@@ -1,0 +1,77 @@
+"""Write the README's "Learn" images, one from each notebook, into notebooks/images/.
+
+Run it by hand from the repository's root: ``.venv/bin/python notebooks/make_images.py``.
+Each image is remade the way its notebook makes it, with the same seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+import nn
+from autograd import Value, render
+from nn.plot import plot_decision_boundary
+
+IMAGES = Path(__file__).resolve().parent / "images"
+
+
+def neuron_backward(path: Path) -> None:
+    """Notebook 1: the backward pass through tanh(x1*w1 + x2*w2 + b), local derivatives shown."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.881373587019543, label="b")
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1.label, x2w2.label = "x1*w1", "x2*w2"
+    n = x1w1 + x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    render(o, path, "backward")
+
+
+def decision_boundary(path: Path) -> None:
+    """Notebook 2: the decision boundary of the MLP trained on the moons."""
+    X, y = nn.datasets.make_moons(100, noise=0.1, seed=0)
+    targets = [1 if c == 1 else -1 for c in y]
+    model = nn.MLP(2, [8, 8, 1], seed=1)
+    optimizer = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    nn.fit(model, X, targets, loss=nn.hinge_loss, optimizer=optimizer, epochs=100,
+           progress=False)  # fmt: skip
+    fig = plot_decision_boundary(model, X, targets)
+    fig.set_size_inches(4.5, 4)
+    fig.savefig(path, dpi=80)
+
+
+def validation_loss(path: Path) -> None:
+    """Notebook 3: validation loss without regularisation, with L2 and with dropout."""
+    X, y = nn.datasets.make_moons(30, noise=0.3, seed=0)
+    validation = nn.datasets.make_moons(100, noise=0.3, seed=1)
+    fig = Figure(figsize=(5, 3.5), layout="constrained")
+    ax = fig.subplots()
+    for name, l2, dropout in [("no regularisation", 0.0, 0.0), ("L2, 3e-3", 3e-3, 0.0),
+                              ("dropout 0.3", 0.0, 0.3)]:  # fmt: skip
+        model = nn.MLP(2, [16, 16, 1], seed=1, dropout=dropout)
+        history = nn.fit(
+            model, X, y, loss=nn.binary_cross_entropy_with_logits,
+            optimizer=nn.Adam(model.parameters(), lr=0.02), epochs=150,
+            validation=validation, l2=l2, progress=False,
+        )  # fmt: skip
+        ax.plot(range(1, history.epochs + 1), history.val_loss, label=name)
+    ax.set(title="validation loss", xlabel="epoch", ylabel="cross-entropy")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=80)
+
+
+def main() -> None:
+    neuron_backward(IMAGES / "01_neuron_backward.svg")
+    decision_boundary(IMAGES / "02_decision_boundary.png")
+    validation_loss(IMAGES / "03_validation_loss.png")
+    for name in ("01_neuron_backward.svg", "02_decision_boundary.png", "03_validation_loss.png"):
+        print(IMAGES / name, (IMAGES / name).stat().st_size, "bytes")
+
+
+if __name__ == "__main__":
+    main()
