@@ -471,10 +471,10 @@ def _clusters(order: list[Value]) -> dict[Value, tuple[str, str | None]]:
 def _num(x: float) -> str:
     """A number to 4 significant digits: short, yet enough to follow the arithmetic.
 
-    >>> _num(0.7071067811865476), _num(-3.0), _num(1234567.0), _num(float("-inf"))
-    ('0.7071', '-3', '1.235e+06', '-inf')
+    >>> _num(0.7071067811865476), _num(-3.0), _num(1234567.0), _num(float("-inf")), _num(-0.0)
+    ('0.7071', '-3', '1.235e+06', '-inf', '0')
     """
-    return f"{x:.4g}"
+    return f"{x + 0.0:.4g}"  # -0.0 + 0.0 is 0.0: a negative zero reads as a plain 0
 
 
 # dot's HTML-like label parser also stumbles on a "]" just before a tag, so it is escaped too.

@@ -322,11 +322,17 @@ class Value:
         """
         return Value(self.data, self.label)
 
-    def draw(self, **options: Any) -> Any:
-        """The Graphviz drawing of the graph that produced this Value: ``draw(self, **options)``."""
+    def draw(self, mode: str = "forward", **options: Any) -> Any:
+        """The Graphviz drawing of the graph that produced this Value: ``draw(self, mode, ...)``.
+
+        >>> from autograd import draw
+        >>> y = Value(2.0, label="x") ** 2
+        >>> y.draw("backward").source == draw(y, "backward").source
+        True
+        """
         from autograd.draw import draw
 
-        return draw(self, **options)
+        return draw(self, mode, **options)
 
     # -- conversions ------------------------------------------------------------------------
 

@@ -361,7 +361,8 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
     (0.6, 0.8)
     """
     params = _check_params(params, "clip_grad_norm_")
-    max_norm = _check_number("clip_grad_norm_", "max_norm", max_norm, 0.0)
+    # inf is allowed, as in PyTorch: it measures the norm and clips nothing.
+    max_norm = _check_number("clip_grad_norm_", "max_norm", max_norm, 0.0, high_open=False)
     total = math.sqrt(math.fsum(p.grad * p.grad for p in params))
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1.0:

@@ -79,6 +79,22 @@ def test_no_grad_decorates_a_generator_function_for_every_step_as_pytorch_does()
     assert is_grad_enabled()
 
 
+def test_between_the_steps_of_a_no_grad_generator_the_caller_keeps_its_mode():
+    @no_grad()
+    def doubler():
+        received = yield is_grad_enabled()
+        while True:
+            received = yield received * 2
+
+    steps = doubler()
+    assert next(steps) is False  # the body runs under no_grad
+    assert is_grad_enabled()  # the caller's code, between steps, records
+    y = steps.send(Value(3.0))
+    assert (y.data, y.is_leaf) == (6.0, True)
+    assert is_grad_enabled()
+    steps.close()
+
+
 def test_recording_is_on_by_default_and_off_inside_no_grad():
     assert is_grad_enabled()
     with no_grad():

@@ -411,3 +411,10 @@ def test_load_state_dict_accepts_a_learning_rate_a_schedule_brought_to_zero():
     fresh = SGD([Value(0.0)], lr=0.5)
     fresh.load_state_dict(opt.state_dict())
     assert fresh.lr == 0.0
+
+
+def test_clip_grad_norm_with_infinite_max_norm_measures_the_norm_and_clips_nothing():
+    a, b = Value(0.0), Value(0.0)
+    a.grad, b.grad = 3.0, 4.0
+    assert clip_grad_norm_([a, b], math.inf) == 5.0
+    assert (a.grad, b.grad) == (3.0, 4.0)
