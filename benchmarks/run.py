@@ -272,43 +272,56 @@ def main() -> None:
     args = parser.parse_args()
     n = 10_000 if args.quick else CHAIN
     repeats = args.repeats
+    sizes = [1_000, 10_000] if args.quick else [10**3, 10**4, 10**5, 10**6]
+    if micrograd is not None:
+        give_micrograd_tanh_and_exp(micrograd.Value)
 
-    print(f"Python {sys.version.split()[0]}, chain of {n:,} operations, best of {repeats}\n")
-    rows: list[tuple[str, float, float, float, str, str]] = []
-
+    # Everything of ours is measured first, then the peers. Measured after micrograd's
+    # 100,000-node graphs have come and gone, the same code runs up to 1.7x slower here (its
+    # freed graphs leave the heap scattered), so this order keeps the peers' leftovers out.
     ours_f, ours_b = chain_times(autograd.Value, n, repeats)
     ours_mem = bytes_per_op(autograd.Value, n)
     ours_depth = deepest_chain(autograd.Value, 10 * n if not args.quick else n)
-    rows.append(("autograd (ours)", ours_f, ours_b, ours_mem, f"{ours_depth:,}+", "on"))
+    rows: list[tuple[str, float, float, float, str]] = [
+        ("autograd (ours)", ours_f, ours_b, ours_mem, f"{ours_depth:,}+")
+    ]
     with collector(False):
         f, b = chain_times(autograd.Value, n, repeats)
-    rows.append(("autograd (ours), gc off", f, b, ours_mem, "", "off"))
+    rows.append(("autograd (ours), gc off", f, b, ours_mem, ""))
+    scaling = [
+        (size, chain_times(autograd.Value, size, 3 if size < 10**6 else 2)[1]) for size in sizes
+    ]
+    step_rows = mlp_step.measure_ours(repeats)
+    floor = best_ns(lambda: float_chain(n), repeats) / n
+    floor_row = ("plain floats, no graph", floor, 0.0, 0.0, "")
 
     if micrograd is not None:
         mg = micrograd.Value
-        give_micrograd_tanh_and_exp(mg)
         depth = deepest_chain(mg, n)
         mem = in_big_stack(lambda: bytes_per_op(mg, n))
         f, b = in_big_stack(lambda: chain_times(mg, n, repeats))
-        rows.append(("micrograd 0.1.0", f, b, mem, f"{depth:,}", "on"))
+        rows.append(("micrograd 0.1.0", f, b, mem, f"{depth:,}"))
         with collector(False):
             f, b = in_big_stack(lambda: chain_times(mg, n, repeats))
-        rows.append(("micrograd 0.1.0, gc off", f, b, mem, "", "off"))
-
+        rows.append(("micrograd 0.1.0, gc off", f, b, mem, ""))
+        step_rows += mlp_step.measure_micrograd(repeats)
+    rows.append(floor_row)
+    # Checked last, since they run micrograd too, but before anything is reported.
     check_same_gradients(n)
-    floor = best_ns(lambda: float_chain(n), repeats) / n
-    rows.append(("plain floats, no graph", floor, 0.0, 0.0, "", "on"))
+    mlp_step.check_same_gradients()
+
+    print(f"Python {sys.version.split()[0]}, chain of {n:,} operations, best of {repeats}\n")
     print_chain_table(rows, ours_f + ours_b)
     print()
-    print_scaling(autograd.Value, [1_000, 10_000] if args.quick else [10**3, 10**4, 10**5, 10**6])
+    print_scaling(scaling)
     print()
-    mlp_step.main(repeats)
+    mlp_step.print_table(step_rows)
 
 
 def print_chain_table(rows: list, ours_total: float) -> None:
     print("| engine | forward ns/op | backward ns/op | total ns/op | ours faster by | bytes/op |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, f, b, mem, _, _ in rows:
+    for name, f, b, mem, _ in rows:
         total = f + b
         print(
             f"| {name} | {f:,.0f} | {b:,.0f} | {total:,.0f} | {total / ours_total:.1f}x "
@@ -317,20 +330,17 @@ def print_chain_table(rows: list, ours_total: float) -> None:
     print()
     print("| engine | deepest chain that backward handles (default settings) |")
     print("|---|---:|")
-    for name, *_, depth, _ in rows:
+    for name, *_, depth in rows:
         if depth:
             print(f"| {name} | {depth} |")
 
 
-def print_scaling(value_type: type, sizes: list[int]) -> None:
+def print_scaling(scaling: list[tuple[int, float]]) -> None:
     print("| nodes | backward ns/node (ours) |")
     print("|---:|---:|")
-    per_node = []
-    for n in sizes:
-        repeats = 3 if n < 10**6 else 2
-        _, b = chain_times(value_type, n, repeats)
-        per_node.append(b)
-        print(f"| {n:,} | {b:,.0f} |")
+    for size, per_node in scaling:
+        print(f"| {size:,} | {per_node:,.0f} |")
+    per_node = [b for _, b in scaling]
     print(f"\nlargest / smallest backward ns per node: {max(per_node) / min(per_node):.2f}")
 
 
