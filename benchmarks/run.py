@@ -288,8 +288,10 @@ def main() -> None:
     with collector(False):
         f, b = chain_times(autograd.Value, n, repeats)
     rows.append(("autograd (ours), gc off", f, b, ours_mem, ""))
+    # About a million nodes of backward per size (2 runs at 1e6, 1,000 at 1e3), so that the
+    # best of a small size is not one hiccup of a half-millisecond measurement.
     scaling = [
-        (size, chain_times(autograd.Value, size, 3 if size < 10**6 else 2)[1]) for size in sizes
+        (size, chain_times(autograd.Value, size, max(2, 10**6 // size))[1]) for size in sizes
     ]
     step_rows = mlp_step.measure_ours(repeats)
     floor = best_ns(lambda: float_chain(n), repeats) / n
