@@ -197,6 +197,7 @@ def in_big_stack(func: Callable[[], Any]) -> Any:
 
 def chain_times(value_type: type, n: int, repeats: int) -> tuple[float, float]:
     """Best forward and best backward time, in ns per operation, for a chain of n operations."""
+    build_and_backward(value_type, n)  # untimed warm-up: the first graph pays for fresh memory
     forward = best_ns(lambda: build_chain(value_type, n), repeats)
     backward = float("inf")
     for _ in range(repeats):
