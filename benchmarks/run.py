@@ -322,7 +322,7 @@ def main() -> None:
 
 
 def print_chain_table(rows: list, ours_total: float) -> None:
-    print("| engine | forward ns/op | backward ns/op | total ns/op | ours faster by | bytes/op |")
+    print("| engine | forward ns/op | backward ns/op | total ns/op | time vs ours | bytes/op |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, f, b, mem, _ in rows:
         total = f + b
