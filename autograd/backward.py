@@ -46,25 +46,45 @@ def sweep(root: Value, seed: Any, *, check: bool | None = None) -> Iterator[tupl
     [('*', 1.0), ('x', 6.0)]
     """
     with _one_sweep_at_a_time:
-        this_sweep = object()  # marks the nodes this sweep has counted; stale marks never match
-        _count_uses(root, this_sweep)
-        if check is None:
-            check = state.anomaly
-        root._sweep_grad = seed
-        ready = [root]
-        while ready:
-            node = ready.pop()
-            grad = node._sweep_grad
-            node._sweep_grad = 0.0
-            yield node, grad
-            for inp, local in zip(node._inputs, node._local_grads, strict=False):
-                contribution = local * grad
-                if check:
-                    _check_gradient(node, inp, contribution)
-                inp._sweep_grad += contribution
-                inp._uses -= 1
-                if inp._uses == 0:  # every use has sent its contribution: inp is complete
-                    ready.append(inp)
+        for node in _reverse_sweep(root, seed, state.anomaly if check is None else check):
+            yield node, node._sweep_grad
+
+
+def backward(root: Value, seed: float) -> None:
+    """Add d(root)/d(node) times ``seed`` to the ``.grad`` of every node root depends on."""
+    with _one_sweep_at_a_time:
+        for node in _reverse_sweep(root, seed, state.anomaly):
+            node.grad += node._sweep_grad
+
+
+def _reverse_sweep(root: Value, seed: Any, check: bool) -> list[Value]:
+    """Every node root depends on, in reverse topological order, its gradient in _sweep_grad.
+
+    The gradients stay valid until the next sweep: callers hold the lock while reading them.
+    """
+    _count_uses(root, object())
+    root._sweep_grad = seed
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        grad = node._sweep_grad
+        if check:
+            _check_gradients(node, grad)
+        inputs = node._inputs
+        if type(inputs) is not tuple:  # one input, kept bare (see value._node): most nodes
+            inputs._sweep_grad += node._local_grads * grad  # the chain rule
+            inputs._uses -= 1
+            if not inputs._uses:
+                ready.append(inputs)
+            continue
+        for inp, local in zip(inputs, node._local_grads, strict=False):
+            inp._sweep_grad += local * grad  # the chain rule, once per edge
+            inp._uses -= 1
+            if not inp._uses:  # every use has sent its contribution: inp is complete
+                ready.append(inp)
+    return order
 
 
 def _count_uses(root: Value, this_sweep: object) -> None:
@@ -72,19 +92,13 @@ def _count_uses(root: Value, this_sweep: object) -> None:
     root._sweep, root._uses, root._sweep_grad = this_sweep, 0, 0.0
     stack = [root]
     while stack:
-        node = stack.pop()
-        for inp in node._inputs:
+        inputs = stack.pop()._inputs
+        for inp in inputs if type(inputs) is tuple else (inputs,):
             if inp._sweep is this_sweep:
                 inp._uses += 1
             else:
                 inp._sweep, inp._uses, inp._sweep_grad = this_sweep, 1, 0.0
                 stack.append(inp)
-
-
-def backward(root: Value, seed: float) -> None:
-    """Add d(root)/d(node) times ``seed`` to the ``.grad`` of every node root depends on."""
-    for node, grad in sweep(root, seed):
-        node.grad += grad
 
 
 def gradients(root: Value, seed: Any) -> dict[Value, Any]:
@@ -114,10 +128,13 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _check_gradient(node: Value, inp: Value, contribution: Any) -> None:
-    if not math.isfinite(contribution):
-        shown = ", ".join(repr(float(a)) for a in node.args)
-        raise FloatingPointError(
-            f"the gradient flowing from {node.op} (inputs {shown}) into its input "
-            f"{inp!r} is {float(contribution)!r}"
-        )
+def _check_gradients(node: Value, grad: Any) -> None:
+    """Raise FloatingPointError if a gradient node is about to pass on is not finite."""
+    for inp, local in zip(node.inputs, node.local_grads, strict=True):
+        contribution = local * grad
+        if not math.isfinite(contribution):
+            shown = ", ".join(repr(float(a)) for a in node.args)
+            raise FloatingPointError(
+                f"the gradient flowing from {node.op} (inputs {shown}) into its input "
+                f"{inp!r} is {float(contribution)!r}"
+            )

@@ -39,31 +39,43 @@ Number = int | float
 _new_value = object.__new__
 
 
-def _node(data: float, op: Op, inputs: tuple, local_grads: tuple, args: tuple | float) -> Value:
+def _node(
+    data: float, op: Op, inputs: Value | tuple, local_grads: Any, args: float | tuple | None
+) -> Value:
     """A new Value: a graph node when recording, a leaf under ``no_grad``.
 
-    ``args`` is the operation's full argument list, or just the number when the only plain
-    number comes last (``x * 2``, ``x ** 2``, ``x.leaky_relu(0.2)``), which saves a tuple.
+    A node with one input (``x.tanh()``, ``x * 2``: most nodes) keeps that input and its local
+    derivative bare, not in tuples. Each tuple that holds a Value is one more object for
+    Python's cyclic garbage collector to track and walk, and with graphs of 100,000 nodes the
+    collector's walks cost more than making the nodes. ``args`` is None when the arguments
+    are just the inputs, the number itself when one plain number comes last (``x * 2``,
+    ``x ** 2``, ``x.leaky_relu(0.2)``), and otherwise every argument in order.
     """
     out = _new_value(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if not state.plain:  # no_grad or detect_anomaly: rarely, so kept off the fast path
-        if state.anomaly and not math.isfinite(data):
-            operands = (*inputs, args) if type(args) is float else args
-            shown = ", ".join(repr(float(a)) for a in operands)
-            noun = "input" if len(operands) == 1 else "inputs"
-            raise FloatingPointError(f"{op.name} returned {data!r} for {noun} {shown}")
-        if not state.recording:
-            op = None  # type: ignore[assignment]
-            inputs = local_grads = args = ()
     out._op = op
     out._inputs = inputs
     out._local_grads = local_grads
     out._args = args
     out._sweep = None
+    if not state.plain:  # no_grad or detect_anomaly: rarely, so kept off the fast path
+        _apply_mode(out)
     return out
+
+
+def _apply_mode(out: Value) -> None:
+    """Check a new node for anomalies, and cut it off from its graph when not recording."""
+    if state.anomaly and not math.isfinite(out.data):
+        operands = out.args
+        shown = ", ".join(repr(float(a)) for a in operands)
+        noun = "input" if len(operands) == 1 else "inputs"
+        raise FloatingPointError(f"{out.op} returned {out.data!r} for {noun} {shown}")
+    if not state.recording:
+        out._op = None
+        out._inputs = out._local_grads = ()
+        out._args = None
 
 
 def _constant(x: Any) -> float | Any:
@@ -85,13 +97,12 @@ def _operator(name: str) -> Callable[[Value, Value | Number], Value]:
         if isinstance(other, Value):
             b = other.data
             data = forward(a, b)
-            inputs = (self, other)
-            return _node(data, op, inputs, derivative(a, b, data), inputs)
+            return _node(data, op, (self, other), derivative(a, b, data), None)
         b = other if type(other) is float else _constant(other)
         if b is NotImplemented:
             return NotImplemented
         data = forward(a, b)
-        return _node(data, op, (self,), derivative(a, b, data)[:1], b)
+        return _node(data, op, self, derivative(a, b, data)[0], b)
 
     return operator
 
@@ -107,7 +118,7 @@ def _reflected(name: str) -> Callable[[Value, Number], Value]:
             return NotImplemented
         b = self.data
         data = forward(a, b)
-        return _node(data, op, (self,), derivative(a, b, data)[1:], (a, self))
+        return _node(data, op, self, derivative(a, b, data)[1], (a, self))
 
     return reflected_operator
 
@@ -120,8 +131,7 @@ def _function(name: str, doc: str) -> Callable[[Value], Value]:
     def function(self: Value) -> Value:
         a = self.data
         data = forward(a)
-        inputs = (self,)
-        return _node(data, op, inputs, derivative(a, data), inputs)
+        return _node(data, op, self, derivative(a, data)[0], None)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
@@ -171,9 +181,9 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
-        self._inputs: tuple[Value, ...] = ()
-        self._local_grads: tuple[Any, ...] = ()
-        self._args: tuple[Any, ...] = ()
+        self._inputs: Value | tuple[Value, ...] = ()  # one input is kept bare, see _node
+        self._local_grads: Any = ()
+        self._args: float | tuple[Any, ...] | None = None
         self._sweep: object = None
 
     # -- the graph, read-only -------------------------------------------------------------
@@ -196,7 +206,8 @@ class Value:
         >>> (x * x).inputs == (x, x), (3 * x).inputs == (x,), x.inputs
         (True, True, ())
         """
-        return self._inputs
+        inputs = self._inputs
+        return inputs if type(inputs) is tuple else (inputs,)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
@@ -206,7 +217,8 @@ class Value:
         >>> (x * y).local_grads
         (5.0, 2.0)
         """
-        return self._local_grads
+        local_grads = self._local_grads
+        return local_grads if type(self._inputs) is tuple else (local_grads,)
 
     @property
     def args(self) -> tuple[Value | float, ...]:
@@ -217,8 +229,10 @@ class Value:
         (True, True, True)
         """
         args = self._args
-        if type(args) is float:  # a lone trailing number is stored bare: one tuple less a node
-            return (*self._inputs, args)
+        if args is None:  # the arguments are the inputs
+            return self.inputs
+        if type(args) is float:  # one input and one trailing number, both kept bare
+            return (self._inputs, args)
         return args
 
     @property
@@ -376,7 +390,7 @@ def _apply(op: Op, args: tuple[Any, ...]) -> Value:
     all_local_grads = op.derivative(*numbers_, data)
     inputs = tuple([arg for arg in args if isinstance(arg, Value)])
     if len(inputs) == len(args):
-        return _node(data, op, args, all_local_grads, args)
+        return _node(data, op, args, all_local_grads, None)
     pairs = zip(args, all_local_grads, strict=True)
     local_grads = tuple([g for arg, g in pairs if isinstance(arg, Value)])
     folded = tuple([arg if isinstance(arg, Value) else float(arg) for arg in args])
