@@ -93,7 +93,14 @@ def _count_uses(root: Value, this_sweep: object) -> None:
     stack = [root]
     while stack:
         inputs = stack.pop()._inputs
-        for inp in inputs if type(inputs) is tuple else (inputs,):
+        if type(inputs) is not tuple:  # one input, kept bare (see value._node): most nodes
+            if inputs._sweep is this_sweep:
+                inputs._uses += 1
+            else:
+                inputs._sweep, inputs._uses, inputs._sweep_grad = this_sweep, 1, 0.0
+                stack.append(inputs)
+            continue
+        for inp in inputs:
             if inp._sweep is this_sweep:
                 inp._uses += 1
             else:

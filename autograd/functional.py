@@ -50,13 +50,18 @@ def _gradients_as_values(root: Value) -> dict[Value, Value]:
         if node._op is None:
             continue
         node_grad = grads[node]
-        # The same rule as the float sweep, now fed Values, so its result has a graph.
-        args = node.args
-        # A rule gives the derivative for every argument, folded numbers included; those are
-        # thrown away, so only the ones kept are checked for anomalies.
-        with _without_anomaly_checks():
-            all_local_grads = node._op.derivative(*args, node)
-        for arg, local in zip(args, all_local_grads, strict=True):
+        op, args = node._op, node.args
+        # The same rules as the float sweep, now fed Values, so their results have graphs.
+        # Only arguments that are Values need a derivative; folded numbers get none.
+        with _without_anomaly_checks():  # a non-finite derivative is reported below, by name
+            if op.variadic:
+                local_grads = op.local_grads(*args, node)
+            else:
+                local_grads = tuple(
+                    rule(*args, node) if isinstance(arg, Value) else None
+                    for arg, rule in zip(args, op.derivatives, strict=True)
+                )
+        for arg, local in zip(args, local_grads, strict=True):
             if isinstance(arg, Value):
                 if state.anomaly and not math.isfinite(local):
                     raise FloatingPointError(

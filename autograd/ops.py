@@ -1,8 +1,9 @@
 """The one table of operations: each row is a forward function and its local derivatives.
 
-A row's ``forward`` maps input numbers to the output number. Its ``derivative`` maps the same
-inputs and the output to one local derivative per input, d out / d input. Derivatives are
-written with the helpers below (``div``, ``power``, ``log``, ``sin``, ``cos``) and ordinary
+A row's ``forward`` maps input numbers to the output number. Its ``derivatives`` hold one rule
+per argument: the rule maps the same arguments and the output to the local derivative
+d out / d argument, so a node with a plain number for an argument computes only the derivative
+it needs. Derivatives are written with the helpers below (``div``, ``power``, ``log``, ``sin``, ``cos``) and ordinary
 arithmetic, so a rule runs on floats (the plain backward sweep) and on Values alike (the
 ``create_graph=True`` sweep, where the derivative itself becomes part of a graph).
 
@@ -50,11 +51,26 @@ NAN = math.nan
 
 
 class Op(NamedTuple):
-    """One row of the table: the operation's name, its forward function and its derivative."""
+    """One row of the table: the operation's name, forward function and derivative rules.
+
+    ``derivatives`` has one rule per argument, each called with ``(arguments..., out)``. An
+    operation on any number of arguments (``linear``) is ``variadic`` and has one rule that
+    gives the derivatives for every argument at once.
+
+    >>> OPS["*"].local_grads(3.0, 5.0, 15.0), OPS["tanh"].local_grads(0.0, 0.0)
+    ((5.0, 3.0), (1.0,))
+    """
 
     name: str
-    forward: Callable[..., float]
-    derivative: Callable[..., tuple[Any, ...]]
+    forward: Callable[..., Any]
+    derivatives: tuple[Callable[..., Any], ...]
+    variadic: bool = False
+
+    def local_grads(self, *args_and_out: Any) -> tuple[Any, ...]:
+        """d out / d argument for every argument, given ``(arguments..., out)``."""
+        if self.variadic:
+            return self.derivatives[0](*args_and_out)
+        return tuple([rule(*args_and_out) for rule in self.derivatives])
 
 
 # IEEE 754 versions of the float operations that Python would otherwise raise on.
@@ -186,12 +202,17 @@ def d_linear(*args: Any) -> tuple[Any, ...]:
     return (*args[n : 2 * n], *args[:n], 1.0)
 
 
-def d_leaky_relu(a: Any, slope: Any) -> tuple[Any, Any]:
-    """d out / da and d out / d slope: (1, 0) for a > 0, else (slope, a); the slope at a = 0."""
-    return (1.0, 0.0) if float(a) > 0 else (slope, a)
+def d_leaky_relu_d_a(a: Any, slope: Any, out: Any) -> Any:
+    """1 for a > 0, else the slope (the slope at a = 0)."""
+    return 1.0 if float(a) > 0 else slope
 
 
-def d_pow_d_base(a: Any, b: Any) -> Any:
+def d_leaky_relu_d_slope(a: Any, slope: Any, out: Any) -> Any:
+    """0 for a > 0, else a."""
+    return 0.0 if float(a) > 0 else a
+
+
+def d_pow_d_base(a: Any, b: Any, out: Any) -> Any:
     """d(a ** b) / da = b * a ** (b - 1), taken as 0 where b is 0 (as PyTorch does)."""
     return 0.0 if float(b) == 0 else b * power(a, b - 1)
 
@@ -203,22 +224,26 @@ def d_pow_d_exponent(a: Any, b: Any, out: Any) -> Any:
 
 # fmt: off
 OPS: dict[str, Op] = {op.name: op for op in (
-    #   name          forward           d out / d each input, given (inputs..., out)
-    Op("+",          operator.add,     lambda a, b, out: (1.0, 1.0)),
-    Op("*",          operator.mul,     lambda a, b, out: (b, a)),
-    Op("/",          div,              lambda a, b, out: (div(1.0, b), -div(out, b))),
-    Op("**",         power,            lambda a, b, out: (d_pow_d_base(a, b),
-                                                           d_pow_d_exponent(a, b, out))),
-    Op("exp",        exp,              lambda a, out: (out,)),
-    Op("log",        log,              lambda a, out: (div(1.0, a),)),
-    Op("sqrt",       sqrt,             lambda a, out: (div(0.5, out),)),
-    Op("tanh",       tanh,             lambda a, out: (1.0 - out * out,)),
-    Op("sigmoid",    sigmoid,          lambda a, out: (out * (1.0 - out),)),
-    Op("relu",       relu,             lambda a, out: (step(a),)),
-    Op("leaky_relu", leaky_relu,       lambda a, slope, out: d_leaky_relu(a, slope)),
-    Op("abs",        abs,              lambda a, out: (sign(a),)),
-    Op("sin",        sin,              lambda a, out: (cos(a),)),
-    Op("cos",        cos,              lambda a, out: (-sin(a),)),
-    Op("linear",     linear,           d_linear),
+    #   name          forward        d out / d a, then d out / d b, given (arguments..., out)
+    Op("+",          operator.add,  (lambda a, b, out: 1.0,
+                                     lambda a, b, out: 1.0)),
+    Op("*",          operator.mul,  (lambda a, b, out: b,
+                                     lambda a, b, out: a)),
+    Op("/",          div,           (lambda a, b, out: div(1.0, b),
+                                     lambda a, b, out: -div(out, b))),
+    Op("**",         power,         (d_pow_d_base,
+                                     d_pow_d_exponent)),
+    Op("exp",        exp,           (lambda a, out: out,)),
+    Op("log",        log,           (lambda a, out: div(1.0, a),)),
+    Op("sqrt",       sqrt,          (lambda a, out: div(0.5, out),)),
+    Op("tanh",       tanh,          (lambda a, out: 1.0 - out * out,)),
+    Op("sigmoid",    sigmoid,       (lambda a, out: out * (1.0 - out),)),
+    Op("relu",       relu,          (lambda a, out: step(a),)),
+    Op("leaky_relu", leaky_relu,    (d_leaky_relu_d_a,
+                                     d_leaky_relu_d_slope)),
+    Op("abs",        abs,           (lambda a, out: sign(a),)),
+    Op("sin",        sin,           (lambda a, out: cos(a),)),
+    Op("cos",        cos,           (lambda a, out: -sin(a),)),
+    Op("linear",     linear,        (d_linear,), variadic=True),
 )}
 # fmt: on

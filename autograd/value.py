@@ -22,7 +22,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd import ops
+from autograd import modes, ops
 from autograd.backward import backward as _backward
 from autograd.modes import state
 from autograd.ops import Op
@@ -60,7 +60,7 @@ def _node(
     out._local_grads = local_grads
     out._args = args
     out._sweep = None
-    if not state.plain:  # no_grad or detect_anomaly: rarely, so kept off the fast path
+    if not modes.all_plain and not state.plain:  # no_grad or detect_anomaly: off the fast path
         _apply_mode(out)
     return out
 
@@ -82,6 +82,8 @@ def _constant(x: Any) -> float | Any:
     """A plain number as a float, or NotImplemented for anything else (Python then raises)."""
     if type(x) is float:
         return x
+    if type(x) is int:  # before the slow abstract check below: x ** 2 is common
+        return float(x)
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
         return float(x)
     return NotImplemented
@@ -90,19 +92,20 @@ def _constant(x: Any) -> float | Any:
 def _operator(name: str) -> Callable[[Value, Value | Number], Value]:
     """``self <op> other`` for the operation ``name``, other a Value or a plain number."""
     op = ops.OPS[name]
-    forward, derivative = op.forward, op.derivative
+    forward, (d_first, d_second) = op.forward, op.derivatives
 
     def operator(self: Value, other: Value | Number) -> Value:
         a = self.data
         if isinstance(other, Value):
             b = other.data
             data = forward(a, b)
-            return _node(data, op, (self, other), derivative(a, b, data), None)
+            local_grads = (d_first(a, b, data), d_second(a, b, data))
+            return _node(data, op, (self, other), local_grads, None)
         b = other if type(other) is float else _constant(other)
         if b is NotImplemented:
             return NotImplemented
         data = forward(a, b)
-        return _node(data, op, self, derivative(a, b, data)[0], b)
+        return _node(data, op, self, d_first(a, b, data), b)
 
     return operator
 
@@ -110,7 +113,7 @@ def _operator(name: str) -> Callable[[Value, Value | Number], Value]:
 def _reflected(name: str) -> Callable[[Value, Number], Value]:
     """``other <op> self`` for a plain number other (Python calls it for ``2 * x``)."""
     op = ops.OPS[name]
-    forward, derivative = op.forward, op.derivative
+    forward, (_, d_second) = op.forward, op.derivatives
 
     def reflected_operator(self: Value, other: Number) -> Value:
         a = other if type(other) is float else _constant(other)
@@ -118,7 +121,7 @@ def _reflected(name: str) -> Callable[[Value, Number], Value]:
             return NotImplemented
         b = self.data
         data = forward(a, b)
-        return _node(data, op, self, derivative(a, b, data)[1], (a, self))
+        return _node(data, op, self, d_second(a, b, data), (a, self))
 
     return reflected_operator
 
@@ -126,12 +129,12 @@ def _reflected(name: str) -> Callable[[Value, Number], Value]:
 def _function(name: str, doc: str) -> Callable[[Value], Value]:
     """The method ``self.name()`` for a one-input operation."""
     op = ops.OPS[name]
-    forward, derivative = op.forward, op.derivative
+    forward, (derivative,) = op.forward, op.derivatives
 
     def function(self: Value) -> Value:
         a = self.data
         data = forward(a)
-        return _node(data, op, self, derivative(a, data)[0], None)
+        return _node(data, op, self, derivative(a, data), None)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
@@ -262,7 +265,7 @@ class Value:
     def __sub__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
             return self + -other
-        constant = _constant(other)
+        constant = other if type(other) is float else _constant(other)
         if constant is NotImplemented:
             return NotImplemented
         return self + -constant
@@ -387,7 +390,7 @@ def _apply(op: Op, args: tuple[Any, ...]) -> Value:
         for arg in args
     ]
     data = op.forward(*numbers_)
-    all_local_grads = op.derivative(*numbers_, data)
+    all_local_grads = op.local_grads(*numbers_, data)
     inputs = tuple([arg for arg in args if isinstance(arg, Value)])
     if len(inputs) == len(args):
         return _node(data, op, args, all_local_grads, None)

@@ -16,6 +16,7 @@ from autograd import (
     grad,
     is_anomaly_enabled,
     is_grad_enabled,
+    modes,
     no_grad,
 )
 
@@ -191,6 +192,17 @@ def test_no_grad_in_another_thread_leaves_this_thread_recording():
         release.set()
         thread.join(timeout=60)
     assert result == [False]
+
+
+def test_the_hot_path_skips_the_thread_state_only_while_every_thread_is_plain():
+    assert modes.all_plain
+    with no_grad(), detect_anomaly(), enable_grad():
+        assert not modes.all_plain
+        in_thread(no_grad()(lambda: None))
+        assert not modes.all_plain
+    with pytest.raises(RuntimeError), detect_anomaly():
+        raise RuntimeError("an error leaves the block")
+    assert modes.all_plain
 
 
 def test_a_no_grad_decorated_function_is_per_thread():
