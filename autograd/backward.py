@@ -46,21 +46,22 @@ def sweep(root: Value, seed: Any, *, check: bool | None = None) -> Iterator[tupl
     [('*', 1.0), ('x', 6.0)]
     """
     with _one_sweep_at_a_time:
-        for node in _reverse_sweep(root, seed, state.anomaly if check is None else check):
+        order = _reverse_sweep(root, seed, state.anomaly if check is None else check, False)
+        for node in order:
             yield node, node._sweep_grad
 
 
 def backward(root: Value, seed: float) -> None:
     """Add d(root)/d(node) times ``seed`` to the ``.grad`` of every node root depends on."""
     with _one_sweep_at_a_time:
-        for node in _reverse_sweep(root, seed, state.anomaly):
-            node.grad += node._sweep_grad
+        _reverse_sweep(root, seed, state.anomaly, True)
 
 
-def _reverse_sweep(root: Value, seed: Any, check: bool) -> list[Value]:
+def _reverse_sweep(root: Value, seed: Any, check: bool, add_to_grad: bool) -> list[Value]:
     """Every node root depends on, in reverse topological order, its gradient in _sweep_grad.
 
     The gradients stay valid until the next sweep: callers hold the lock while reading them.
+    With ``add_to_grad`` each is also added to the node's ``.grad`` as soon as it is complete.
     """
     _count_uses(root, object())
     root._sweep_grad = seed
@@ -70,6 +71,8 @@ def _reverse_sweep(root: Value, seed: Any, check: bool) -> list[Value]:
         node = ready.pop()
         order.append(node)
         grad = node._sweep_grad
+        if add_to_grad:
+            node.grad += grad
         if check:
             _check_gradients(node, grad)
         inputs = node._inputs

@@ -3,9 +3,9 @@
 A row's ``forward`` maps input numbers to the output number. Its ``derivatives`` hold one rule
 per argument: the rule maps the same arguments and the output to the local derivative
 d out / d argument, so a node with a plain number for an argument computes only the derivative
-it needs. Derivatives are written with the helpers below (``div``, ``power``, ``log``, ``sin``, ``cos``) and ordinary
-arithmetic, so a rule runs on floats (the plain backward sweep) and on Values alike (the
-``create_graph=True`` sweep, where the derivative itself becomes part of a graph).
+it needs. Rules are written with the helpers below (``div``, ``power``, ``log``, ``sin``,
+``cos``) and ordinary arithmetic, so a rule runs on floats (the plain backward sweep) and on
+Values alike (the ``create_graph=True`` sweep, where the derivative becomes part of a graph).
 
 Numbers follow IEEE 754 as PyTorch does: no operation raises a Python arithmetic error.
 ``log(0)`` is ``-inf``, ``log(-1)`` is ``nan``, ``1 / 0`` is ``inf``, ``exp(1000)`` is ``inf``,
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 INF = math.inf
@@ -54,8 +54,9 @@ class Op(NamedTuple):
     """One row of the table: the operation's name, forward function and derivative rules.
 
     ``derivatives`` has one rule per argument, each called with ``(arguments..., out)``. An
-    operation on any number of arguments (``linear``) is ``variadic`` and has one rule that
-    gives the derivatives for every argument at once.
+    operation on any number of arguments (``linear``) is ``variadic``: its forward and its one
+    rule take the weights and the inputs as two sequences, then the bias, and the rule gives
+    the derivatives for every argument at once, in order (weights, inputs, bias).
 
     >>> OPS["*"].local_grads(3.0, 5.0, 15.0), OPS["tanh"].local_grads(0.0, 0.0)
     ((5.0, 3.0), (1.0,))
@@ -69,7 +70,9 @@ class Op(NamedTuple):
     def local_grads(self, *args_and_out: Any) -> tuple[Any, ...]:
         """d out / d argument for every argument, given ``(arguments..., out)``."""
         if self.variadic:
-            return self.derivatives[0](*args_and_out)
+            n = (len(args_and_out) - 2) // 2
+            weights, inputs, (bias, out) = args_and_out[:n], args_and_out[n:-2], args_and_out[-2:]
+            return self.derivatives[0](weights, inputs, bias, out)
         return tuple([rule(*args_and_out) for rule in self.derivatives])
 
 
@@ -184,22 +187,18 @@ def sign(a: Any) -> float:
     return 1.0 if a > 0 else -1.0 if a < 0 else 0.0 if a == 0 else NAN
 
 
-def linear(*args: float) -> float:
-    """``b + w1 * x1 + ... + wn * xn`` from the arguments ``(w1..wn, x1..xn, b)``.
+def linear(weights: Sequence[float], inputs: Sequence[float], bias: float) -> float:
+    """``bias + w1 * x1 + ... + wn * xn``, added left to right from the bias as micrograd does.
 
-    The terms are added left to right, starting from b, as micrograd's neuron does.
-
-    >>> linear(2.0, 3.0, 10.0, 100.0, 1.0)
-    321.0
+    >>> linear([2.0, 10.0], [3.0, 100.0], 1.0)
+    1007.0
     """
-    n = len(args) // 2
-    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
+    return sum(map(operator.mul, weights, inputs), bias)
 
 
-def d_linear(*args: Any) -> tuple[Any, ...]:
-    """d out / d w_i = x_i, d out / d x_i = w_i, d out / d b = 1, given (w..., x..., b, out)."""
-    n = (len(args) - 2) // 2
-    return (*args[n : 2 * n], *args[:n], 1.0)
+def d_linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any, out: Any) -> tuple:
+    """d out / d w_i = x_i, d out / d x_i = w_i, d out / d bias = 1, in the arguments' order."""
+    return (*inputs, *weights, 1.0)
 
 
 def d_leaky_relu_d_a(a: Any, slope: Any, out: Any) -> Any:

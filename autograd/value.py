@@ -17,6 +17,7 @@ Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -375,39 +376,69 @@ def linear(
     >>> y.data, [wi.grad for wi in w], b.grad, y.op
     (2.5, [3.0, 4.0], 1.0, 'linear')
     """
-    weights, inputs = list(weights), list(inputs)
-    if len(weights) != len(inputs):
-        raise ValueError(
-            f"linear needs as many weights as inputs, got {len(weights)} and {len(inputs)}"
-        )
-    return _apply(ops.OPS["linear"], (*weights, *inputs, bias))
+    if type(weights) is not list and type(weights) is not tuple:
+        weights = list(weights)
+    if type(inputs) is not list and type(inputs) is not tuple:
+        inputs = list(inputs)
+    n = len(weights)
+    if len(inputs) != n:
+        raise ValueError(f"linear needs as many weights as inputs, got {n} and {len(inputs)}")
+    # The fast path, for a neuron's weighted sum and for the sums of the losses: each of the
+    # weights and the inputs is all Values or all floats, and the bias is one or the other.
+    w, x = _numbers_of(weights), _numbers_of(inputs)
+    bias_is_value = type(bias) is Value
+    if w is None or x is None or not (bias_is_value or type(bias) is float):
+        return _linear_of_anything(weights, inputs, bias)
+    b = bias.data if bias_is_value else bias
+    data = _linear_forward(w, x, b)
+    local_grads = _linear_derivatives(w, x, b, data)
+    args = (*weights, *inputs, bias)
+    weights_are_values, inputs_are_values = w is not weights, x is not inputs
+    if weights_are_values and inputs_are_values and bias_is_value:
+        return _node(data, _LINEAR, args, local_grads, None)
+    is_value = [weights_are_values] * n + [inputs_are_values] * n + [bias_is_value]
+    inputs = tuple(itertools.compress(args, is_value))
+    return _node(data, _LINEAR, inputs, tuple(itertools.compress(local_grads, is_value)), args)
 
 
-def _apply(op: Op, args: tuple[Any, ...]) -> Value:
-    """Record op on any number of arguments, each a Value or a plain number."""
+def _numbers_of(side: list | tuple) -> list | tuple | None:
+    """The data of a list of Values, the list itself if it holds only floats, else None."""
+    types = list(map(type, side))
+    if types.count(Value) == len(types):
+        return [v.data for v in side]
+    if types.count(float) == len(types):
+        return side
+    return None
+
+
+def _linear_of_anything(weights: Sequence, inputs: Sequence, bias: Any) -> Value:
+    """linear on any mix of Values and plain numbers (ints, NumPy scalars, ...)."""
+    args = (*weights, *inputs, bias)
+    n = len(weights)
     numbers_ = [
-        arg.data if isinstance(arg, Value) else arg if type(arg) is float else _number(arg, op)
+        arg.data if isinstance(arg, Value) else arg if type(arg) is float else _number(arg)
         for arg in args
     ]
-    data = op.forward(*numbers_)
-    all_local_grads = op.local_grads(*numbers_, data)
-    inputs = tuple([arg for arg in args if isinstance(arg, Value)])
-    if len(inputs) == len(args):
-        return _node(data, op, args, all_local_grads, None)
-    pairs = zip(args, all_local_grads, strict=True)
-    local_grads = tuple([g for arg, g in pairs if isinstance(arg, Value)])
+    w, x, b = numbers_[:n], numbers_[n:-1], numbers_[-1]
+    data = _linear_forward(w, x, b)
+    all_local_grads = _linear_derivatives(w, x, b, data)
+    is_value = [isinstance(arg, Value) for arg in args]
+    if all(is_value):
+        return _node(data, _LINEAR, args, all_local_grads, None)
+    inputs = tuple(itertools.compress(args, is_value))
+    local_grads = tuple(itertools.compress(all_local_grads, is_value))
     folded = tuple([arg if isinstance(arg, Value) else float(arg) for arg in args])
-    return _node(data, op, inputs, local_grads, folded)
+    return _node(data, _LINEAR, inputs, local_grads, folded)
 
 
-def _number(x: Any, op: Op) -> float:
-    """A plain number argument of op as a float; TypeError for anything else."""
+def _number(x: Any) -> float:
+    """A plain number argument of linear as a float; TypeError for anything else."""
     number = _constant(x)
     if number is NotImplemented:
-        raise TypeError(
-            f"{op.name} arguments must be Values or real numbers, got {type(x).__name__}"
-        )
+        raise TypeError(f"linear arguments must be Values or real numbers, got {type(x).__name__}")
     return number
 
 
 _leaky_relu = _operator("leaky_relu")
+_LINEAR = ops.OPS["linear"]
+_linear_forward, (_linear_derivatives,) = _LINEAR.forward, _LINEAR.derivatives
