@@ -33,9 +33,10 @@ Number = int | float
 
 # -- recording operations -------------------------------------------------------------------
 # Value's operators and functions are made here from their rows of ops.OPS: each computes the
-# result and its local derivatives with the row's two functions, then hands them to _node,
-# the one place that makes non-leaf Values. A plain number is folded into the node: it is kept
-# in ``args`` (for drawings and create_graph) but is not an input and gets no local derivative.
+# result with the row's forward and a local derivative with the row's rule for each input,
+# then hands them to _node, the one place that makes non-leaf Values. A plain number is folded
+# into the node: it is kept in ``args`` (for drawings and create_graph) but is not an input and
+# gets no local derivative.
 
 _new_value = object.__new__
 
