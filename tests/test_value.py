@@ -397,6 +397,52 @@ def test_linear_rejects_elements_that_are_not_values_or_real_numbers(
         linear(weights, inputs, bias)
 
 
+small = st.integers(-50, 50)
+# One argument of linear: a Value, a float or an int (ints take the general path).
+argument = st.one_of(
+    small.map(lambda k: Value(k / 4)), small.map(lambda k: k / 4), small.map(lambda k: k)
+)
+
+
+@given(
+    st.integers(0, 4).flatmap(
+        lambda n: st.tuples(
+            # Each side all Values, all floats, or any mix of Values and numbers.
+            st.one_of(
+                st.lists(argument, min_size=n, max_size=n),
+                st.lists(small.map(lambda k: Value(k / 4)), min_size=n, max_size=n),
+                st.lists(small.map(lambda k: k / 4), min_size=n, max_size=n),
+            ),
+            st.one_of(
+                st.lists(argument, min_size=n, max_size=n),
+                st.lists(small.map(lambda k: Value(k / 4)), min_size=n, max_size=n),
+                st.lists(small.map(lambda k: k / 4), min_size=n, max_size=n),
+            ),
+            argument,
+        )
+    )
+)
+def test_linear_records_the_values_among_its_arguments_whatever_the_mix(case):
+    weights, inputs, bias = case
+    y = linear(weights, inputs, bias)
+    args = (*weights, *inputs, bias)
+    number = [a.data if isinstance(a, Value) else float(a) for a in args]
+    n = len(weights)
+    assert y.data == sum(number[i] * number[n + i] for i in range(n)) + number[-1]
+    assert y.args == tuple(a if isinstance(a, Value) else float(a) for a in args)
+    assert all(type(a) is float for a in y.args if not isinstance(a, Value))
+    derivatives = [*number[n : 2 * n], *number[:n], 1.0]
+    kept = [i for i, a in enumerate(args) if isinstance(a, Value)]
+    assert y.inputs == tuple(args[i] for i in kept)
+    assert y.local_grads == tuple(derivatives[i] for i in kept)
+    for i in kept:
+        args[i].grad = 0.0
+    y.backward()
+    for i in kept:
+        uses = [j for j in kept if args[j] is args[i]]
+        assert args[i].grad == sum(derivatives[j] for j in uses)
+
+
 def test_linear_under_no_grad_is_a_leaf_with_the_same_data():
     w, x = [Value(2.0)], [Value(3.0)]
     with no_grad():
