@@ -11,7 +11,7 @@ passing the gradient on as each is released is the whole backward sweep:
 
 Both loops work on an explicit stack, never recursion, so a graph a million operations deep
 is no harder than a small one. A sweep keeps its running sums and use counts on the nodes
-themselves (three private slots of Value) rather than in dicts: the sums stay separate from
+themselves (two private slots of Value) rather than in dicts: the sums stay separate from
 ``.grad``, and memory is touched in the order the graph was built, which keeps the cost per
 node flat from a thousand nodes to a million. Sweeps take a lock, so threads that share a
 graph never see each other's partial sums.
@@ -66,7 +66,15 @@ def _reverse_sweep(root: Value, seed: Any, check: bool, add_to_grad: bool) -> li
     The gradients stay valid until the next sweep: callers hold the lock while reading them.
     With ``add_to_grad`` each is also added to the node's ``.grad`` as soon as it is complete.
     """
-    _count_uses(root, object())
+    try:
+        return _sweep_all(root, seed, check, add_to_grad)
+    except BaseException:  # an anomaly, or Ctrl-C: the counts of this sweep must not linger
+        _forget_uses(root)
+        raise
+
+
+def _sweep_all(root: Value, seed: Any, check: bool, add_to_grad: bool) -> list[Value]:
+    _count_uses(root)
     root._sweep_grad = seed
     order = []
     ready = [root]
@@ -93,24 +101,41 @@ def _reverse_sweep(root: Value, seed: Any, check: bool, add_to_grad: bool) -> li
     return order
 
 
-def _count_uses(root: Value, this_sweep: object) -> None:
-    """Set ``_uses`` of every node below root to the number of times it is an input."""
-    root._sweep, root._uses, root._sweep_grad = this_sweep, 0, 0.0
+def _count_uses(root: Value) -> None:
+    """Set ``_uses`` of every node below root to the number of times it is an input.
+
+    Between sweeps every count is 0, since a finished sweep counts each one back down to 0
+    (and one that fails resets them): a count of 0 marks a node this pass has not reached.
+    """
+    root._sweep_grad = 0.0
     stack = [root]
     while stack:
         inputs = stack.pop()._inputs
         if type(inputs) is not tuple:  # one input, kept bare (see value._node): most nodes
-            if inputs._sweep is this_sweep:
+            if inputs._uses:
                 inputs._uses += 1
             else:
-                inputs._sweep, inputs._uses, inputs._sweep_grad = this_sweep, 1, 0.0
+                inputs._uses, inputs._sweep_grad = 1, 0.0
                 stack.append(inputs)
             continue
         for inp in inputs:
-            if inp._sweep is this_sweep:
+            if inp._uses:
                 inp._uses += 1
             else:
-                inp._sweep, inp._uses, inp._sweep_grad = this_sweep, 1, 0.0
+                inp._uses, inp._sweep_grad = 1, 0.0
+                stack.append(inp)
+
+
+def _forget_uses(root: Value) -> None:
+    """Set ``_uses`` back to 0 for every node below root, after a sweep that did not finish."""
+    root._uses = 0
+    seen = {root}
+    stack = [root]
+    while stack:
+        for inp in stack.pop().inputs:
+            if inp not in seen:
+                inp._uses = 0
+                seen.add(inp)
                 stack.append(inp)
 
 

@@ -61,7 +61,7 @@ def _node(
     out._inputs = inputs
     out._local_grads = local_grads
     out._args = args
-    out._sweep = None
+    out._uses = 0
     if not modes.all_plain and not state.plain:  # no_grad or detect_anomaly: off the fast path
         _apply_mode(out)
     return out
@@ -153,13 +153,12 @@ class Value:
     (15.0, 8.0)
     """
 
-    # _sweep, _uses and _sweep_grad are the backward sweep's scratch space (see backward.py).
+    # _sweep_grad and _uses are the backward sweep's scratch space (see backward.py).
     __slots__ = (
         "_args",
         "_inputs",
         "_local_grads",
         "_op",
-        "_sweep",
         "_sweep_grad",
         "_uses",
         "data",
@@ -189,7 +188,7 @@ class Value:
         self._inputs: Value | tuple[Value, ...] = ()  # one input is kept bare, see _node
         self._local_grads: Any = ()
         self._args: float | tuple[Any, ...] | None = None
-        self._sweep: object = None
+        self._uses = 0
 
     # -- the graph, read-only -------------------------------------------------------------
 
