@@ -56,7 +56,6 @@ def _node(
     out = _new_value(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._op = op
     out._inputs = inputs
     out._local_grads = local_grads
@@ -157,13 +156,13 @@ class Value:
     __slots__ = (
         "_args",
         "_inputs",
+        "_label",
         "_local_grads",
         "_op",
         "_sweep_grad",
         "_uses",
         "data",
         "grad",
-        "label",
     )
 
     # Make NumPy scalars hand arithmetic with a Value over to the Value's reflected operators.
@@ -171,7 +170,6 @@ class Value:
 
     data: float
     grad: float
-    label: str
 
     def __init__(self, data: numbers.Real, label: str = "") -> None:
         if not isinstance(data, numbers.Real):
@@ -179,8 +177,6 @@ class Value:
                 f"Value data must be a real number (int, float or a NumPy scalar), "
                 f"got {type(data).__name__}"
             )
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.data = float(data)
         self.grad = 0.0
         self.label = label
@@ -189,6 +185,24 @@ class Value:
         self._local_grads: Any = ()
         self._args: float | tuple[Any, ...] | None = None
         self._uses = 0
+
+    @property
+    def label(self) -> str:
+        """A name for repr and drawings; ``""`` for none. Only a str can be assigned.
+
+        >>> x = Value(2.0)
+        >>> x.label = "x"
+        >>> x, (x * 2).label
+        (Value(data=2.0, grad=0.0, label='x'), '')
+        """
+        # Most nodes never get a label, so none is stored for them: one store less per node.
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, label: str) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self._label = label
 
     # -- the graph, read-only -------------------------------------------------------------
 

@@ -53,6 +53,10 @@ def test_value_rejects_non_real_data_with_a_type_error_naming_the_type(bad, type
 def test_value_rejects_a_label_that_is_not_a_str(bad, type_name):
     with pytest.raises(TypeError, match=type_name):
         Value(1.0, label=bad)
+    node = Value(1.0, label="x") * 2
+    with pytest.raises(TypeError, match=type_name):
+        node.label = bad
+    assert node.label == ""
 
 
 def test_numpy_scalars_are_accepted_as_data_and_as_operands():
