@@ -74,6 +74,7 @@ def _reverse_sweep(root: Value, seed: Any, check: bool, add_to_grad: bool) -> li
 
 
 def _sweep_all(root: Value, seed: Any, check: bool, add_to_grad: bool) -> list[Value]:
+    """Kahn's algorithm from root, passing each gradient on as its node is released."""
     _count_uses(root)
     root._sweep_grad = seed
     order = []
