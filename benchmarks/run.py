@@ -7,6 +7,8 @@ closure that refers back to the node (a reference cycle), and much of its time g
 collector finding those cycles. micrograd's recursive topological sort needs a recursion limit
 above the chain's depth to finish a 100,000-node chain at all, so it runs in a thread with a
 large stack and a raised limit; ``deepest chain`` shows what it manages without that help.
+Beside them, two floors: the chain on plain floats with no graph, and on ``chain_floor.py``,
+the least an engine can do whose nodes are Python objects (as ours and micrograd's are).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import mlp_step  # beside this script
+from chain_floor import ChainValue  # beside this script
 
 import autograd
 
@@ -32,6 +35,7 @@ except ImportError:  # pragma: no cover - reported in the table
     micrograd = None
 
 CHAIN = 100_000
+WARM_UP_CALLS = 20
 
 
 # -- the workloads ------------------------------------------------------------------------------
@@ -202,7 +206,13 @@ def chain_times(value_type: type, n: int, repeats: int) -> tuple[float, float, f
     counting as soon as they are dropped, micrograd's (reference cycles) only by the collector.
     It is reported apart, so that neither engine's forward time includes freeing.
     """
-    build_and_backward(value_type, n)  # untimed warm-up: the first graph pays for fresh memory
+    # Untimed warm-up. CPython 3.11 specializes a function's bytecode only after it has been
+    # called a few times (about 8): until then a backward called once per graph runs its loop
+    # up to 2.6x slower (seen on chain_floor.py). Small graphs first, so that every engine is
+    # timed in the steady state of a training loop; then one full graph for fresh memory.
+    for _ in range(WARM_UP_CALLS):
+        build_and_backward(value_type, 100)
+    build_and_backward(value_type, n)
     forward = backward = free = float("inf")
     for _ in range(repeats):
         gc.collect()
@@ -262,6 +272,8 @@ def check_same_gradients(n: int) -> None:
     dw, db, _ = float_chain(n)
     assert abs(w.grad - dw) <= 1e-9 * max(1.0, abs(dw)), (w.grad, dw)
     assert abs(b.grad - db) <= 1e-9 * max(1.0, abs(db)), (b.grad, db)
+    _, (fw, fb) = build_and_backward(ChainValue, n)
+    assert (fw.grad, fb.grad) == (w.grad, b.grad), ((fw.grad, fb.grad), (w.grad, b.grad))
     if micrograd is not None:
         _, (mw, _) = in_big_stack(lambda: build_and_backward(micrograd.Value, n))
         assert abs(mw.grad - w.grad) <= 1e-9 * max(1.0, abs(dw)), (mw.grad, w.grad)
@@ -299,12 +311,20 @@ def main() -> None:
     with collector(False):
         f, b, free = chain_times(autograd.Value, n, repeats)
     rows.append(("autograd (ours), gc off", f, b, free, ours_mem, ""))
+    # The reference point of chain_floor.py: the least a one-object-per-node engine can do.
+    for gc_on in (True, False):
+        with collector(gc_on):
+            f, b, free = chain_times(ChainValue, n, repeats)
+        name = "chain-only floor (chain_floor.py)" + ("" if gc_on else ", gc off")
+        rows.append((name, f, b, free, bytes_per_op(ChainValue, n), ""))
     # About a million nodes of backward per size (2 runs at 1e6, 1,000 at 1e3), so that the
     # best of a small size is not one hiccup of a half-millisecond measurement.
     scaling = [
         (size, chain_times(autograd.Value, size, max(2, 10**6 // size))[1]) for size in sizes
     ]
     step_rows = mlp_step.measure_ours(repeats)
+    for _ in range(WARM_UP_CALLS):  # as in chain_times: timed once specialized
+        float_chain(100)
     floor = best_ns(lambda: float_chain(n), repeats) / n
     floor_row = ("plain floats, no graph", floor, 0.0, 0.0, 0.0, "")
 
