@@ -290,7 +290,7 @@ def build_and_backward(value_type: type, n: int) -> tuple[Any, list[Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="repeats per timing (best kept)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per timing (best kept)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     args = parser.parse_args()
     n = 10_000 if args.quick else CHAIN
