@@ -7,7 +7,7 @@ closure that refers back to the node (a reference cycle), and much of its time g
 collector finding those cycles. micrograd's recursive topological sort needs a recursion limit
 above the chain's depth to finish a 100,000-node chain at all, so it runs in a thread with a
 large stack and a raised limit; ``deepest chain`` shows what it manages without that help.
-Beside them, two floors: the chain on plain floats with no graph, and on ``chain_floor.py``,
+Beside them, two floors: the chain on plain floats with no graph, and on ``floor_engine.py``,
 the least an engine can do whose nodes are Python objects (as ours and micrograd's are).
 """
 
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import mlp_step  # beside this script
-from chain_floor import ChainValue  # beside this script
+from floor_engine import FloorValue  # beside this script
 
 import autograd
 
@@ -207,9 +207,10 @@ def chain_times(value_type: type, n: int, repeats: int) -> tuple[float, float, f
     It is reported apart, so that neither engine's forward time includes freeing.
     """
     # Untimed warm-up. CPython 3.11 specializes a function's bytecode only after it has been
-    # called a few times (about 8): until then a backward called once per graph runs its loop
-    # up to 2.6x slower (seen on chain_floor.py). Small graphs first, so that every engine is
-    # timed in the steady state of a training loop; then one full graph for fresh memory.
+    # called a few times (about 8): until then a backward called once per graph can run its
+    # loop more than twice as slowly (seen here on a hand-written chain walk). Small graphs
+    # first, so that every engine is timed in the steady state of a training loop; then one
+    # full graph for fresh memory.
     for _ in range(WARM_UP_CALLS):
         build_and_backward(value_type, 100)
     build_and_backward(value_type, n)
@@ -272,7 +273,7 @@ def check_same_gradients(n: int) -> None:
     dw, db, _ = float_chain(n)
     assert abs(w.grad - dw) <= 1e-9 * max(1.0, abs(dw)), (w.grad, dw)
     assert abs(b.grad - db) <= 1e-9 * max(1.0, abs(db)), (b.grad, db)
-    _, (fw, fb) = build_and_backward(ChainValue, n)
+    _, (fw, fb) = build_and_backward(FloorValue, n)
     assert (fw.grad, fb.grad) == (w.grad, b.grad), ((fw.grad, fb.grad), (w.grad, b.grad))
     if micrograd is not None:
         _, (mw, _) = in_big_stack(lambda: build_and_backward(micrograd.Value, n))
@@ -311,12 +312,12 @@ def main() -> None:
     with collector(False):
         f, b, free = chain_times(autograd.Value, n, repeats)
     rows.append(("autograd (ours), gc off", f, b, free, ours_mem, ""))
-    # The reference point of chain_floor.py: the least a one-object-per-node engine can do.
+    # The reference point of floor_engine.py: the least a one-object-per-node engine can do.
     for gc_on in (True, False):
         with collector(gc_on):
-            f, b, free = chain_times(ChainValue, n, repeats)
-        name = "chain-only floor (chain_floor.py)" + ("" if gc_on else ", gc off")
-        rows.append((name, f, b, free, bytes_per_op(ChainValue, n), ""))
+            f, b, free = chain_times(FloorValue, n, repeats)
+        name = "floor engine (floor_engine.py)" + ("" if gc_on else ", gc off")
+        rows.append((name, f, b, free, bytes_per_op(FloorValue, n), ""))
     # About a million nodes of backward per size (2 runs at 1e6, 1,000 at 1e3), so that the
     # best of a small size is not one hiccup of a half-millisecond measurement.
     scaling = [
