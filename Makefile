@@ -2,18 +2,24 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Re-install only when the project's metadata changes; the stamp records the last install.
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Re-install only when the project's metadata changes; the stamps record the last installs:
+# RUNTIME for the library alone (make demo), STAMP for the library and the test tools.
+SUM     := $(shell cksum < pyproject.toml | cut -d' ' -f1)
+RUNTIME := $(VENV)/.runtime-$(SUM)
+STAMP   := $(VENV)/.test-$(SUM)
 
-.PHONY: demo test bench lint format graphviz clean
+.PHONY: demo test deps bench format graphviz clean
 
-demo: $(STAMP) graphviz
+demo: $(RUNTIME) graphviz
 	$(BIN)/python -m nn train
 
 test: $(STAMP) graphviz
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Everything make test needs, without running it (.ci/run adds torch in between).
+deps: $(STAMP) graphviz
 
 bench: $(STAMP) $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py
@@ -37,10 +43,15 @@ $(BIN)/python:
 			     "(on Debian: sudo apt-get install python3-venv) and run make again."; exit 1; \
 		fi; }
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(RUNTIME): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.runtime-*
+	touch $@
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.test-*
 	touch $@
 
 $(VENV)/.bench-installed: $(STAMP)
