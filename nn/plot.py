@@ -99,7 +99,7 @@ def plot_grad_norms(history: History) -> Figure:
         ax.set_yscale("log")
     ax.set(title="gradient norm per layer", xlabel="epoch", ylabel="2-norm of the gradients")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(title="layer")
+    ax.legend(title="layer", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     return fig
 
 

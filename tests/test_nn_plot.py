@@ -58,6 +58,14 @@ def test_plot_grad_norms_draws_one_line_per_layer_on_a_log_scale():
     assert ax.get_yscale() == "log"
 
 
+def test_plot_grad_norms_legend_sits_beside_the_curves():
+    h = history(grad_norm={f"layers.{i}": [10.0**-i] * 3 for i in range(7)})
+    fig = plot_grad_norms(h)
+    rendered(fig)
+    ax = fig.axes[0]
+    assert not ax.get_legend().get_window_extent().overlaps(ax.get_window_extent())
+
+
 @pytest.mark.parametrize("plot", [plot_history, plot_grad_norms])
 def test_plots_reject_what_is_not_a_filled_history(plot):
     with pytest.raises(TypeError, match="History"):
