@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 Data = tuple[list[list[float]], list[int]]
@@ -229,25 +229,28 @@ def standardize(
 
 def _check_table(X: object) -> list[list[float]]:
     """X as a list of rows of floats, or a clear error: not a table, empty, ragged, not numbers."""
-    if isinstance(X, str) or not isinstance(X, Sequence):
+    if isinstance(X, str) or not isinstance(X, Collection):
         raise TypeError(
             f"X must be a list of samples, each a list of numbers, got {type(X).__name__}"
         )
     if len(X) == 0:
         raise ValueError("X is empty; it needs at least one sample")
-    rows = []
+    rows: list[list[float]] = []
     for i, row in enumerate(X):
-        if isinstance(row, str) or not isinstance(row, Sequence):
+        if isinstance(row, str) or not isinstance(row, Collection):
             raise TypeError(
                 f"X[{i}] must be a list of numbers (one sample), got {type(row).__name__}"
             )
-        if len(row) != len(X[0]) or len(row) == 0:
+        width = len(rows[0]) if rows else len(row)
+        if len(row) != width or width == 0:
             raise ValueError(
                 f"every sample needs the same number of features (at least 1): X[0] has "
-                f"{len(X[0])}, X[{i}] has {len(row)}"
+                f"{width}, X[{i}] has {len(row)}"
             )
         for x in row:
-            if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+            if isinstance(x, bool) or not isinstance(x, numbers.Real):
+                raise TypeError(f"X[{i}] holds {x!r}; every feature must be a real number")
+            if not math.isfinite(x):
                 raise ValueError(f"X[{i}] holds {x!r}; every feature must be a finite number")
         rows.append([float(x) for x in row])
     return rows

@@ -212,7 +212,8 @@ def test_standardize_only_shifts_a_constant_feature():
         ([[1.0], [1.0, 2.0]], None, ValueError, "same number of features"),
         ([[]], None, ValueError, "at least 1"),
         ([[1.0], [math.nan]], None, ValueError, "finite number"),
-        ([[1.0], ["2"]], None, ValueError, "finite number"),
+        ([[1.0], ["2"]], None, TypeError, "real number"),
+        ([[1.0], [True]], None, TypeError, "real number"),
         ([[1.0, 2.0]], Scaling([0.0], [1.0]), ValueError, "measured on 1 features"),
         ([[1.0]], ([0.0], [1.0]), TypeError, "Scaling returned by standardize"),
     ],
@@ -230,3 +231,11 @@ def test_standardize_round_trips_through_its_scaling(X):
         for x, z, m, s in zip(row, scaled_row, scaling.mean, scaling.std, strict=True):
             assert z * (s or 1.0) + m == pytest.approx(x, abs=1e-6 * (1 + abs(x)))
     assert standardize(X, scaling)[0] == scaled
+
+
+def test_standardize_takes_numpy_arrays_and_returns_lists():
+    np = pytest.importorskip("numpy")
+    scaled, scaling = standardize(np.array([[1.0, 10.0], [3.0, 30.0]]))
+    assert scaled == [[-1.0, -1.0], [1.0, 1.0]]
+    assert scaling == Scaling([2.0, 20.0], [1.0, 10.0])
+    assert all(type(x) is float for x in scaling.mean + scaling.std)
