@@ -128,8 +128,10 @@ def plot_decision_boundary(
 
     The model is run (in eval mode, without a graph) on a ``resolution`` x ``resolution`` grid
     covering the data. A single output means class 1 where it exceeds ``threshold`` (0 for
-    scores and logits; use 0.5 for probabilities); several outputs mean their argmax. Labels
-    -1 and +1 (hinge loss) are drawn as classes 0 and 1.
+    scores and logits; use 0.5 for probabilities); several outputs mean their argmax. Each
+    region is contoured from the class's margin (``class_margins``), interpolated between grid
+    points, so boundaries are smooth rather than stepped. Labels -1 and +1 (hinge loss) are
+    drawn as classes 0 and 1, in the colours of ``plot_data``.
 
     >>> from nn import MLP
     >>> fig = plot_decision_boundary(MLP(2, [4, 1], seed=0), [[0.0, 0.0], [1.0, 1.0]], [-1, 1],
@@ -201,6 +203,8 @@ def class_margins(output: Any, threshold: float = 0.0) -> list[float]:
     if isinstance(output, Value | int | float):
         return [threshold - float(output), float(output) - threshold]
     values = [float(v) for v in output]
+    if len(values) == 1:
+        return class_margins(values[0], threshold)
     return [v - max(values[:k] + values[k + 1 :], default=-math.inf) for k, v in enumerate(values)]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 
+from autograd import Value
 from nn import MLP, History
 from nn.plot import (
     CLASS_COLOURS,
@@ -172,6 +173,7 @@ def test_class_margins_are_positive_for_the_predicted_class_only():
     assert class_margins(0.25) == [-0.25, 0.25]
     assert class_margins(0.25, threshold=0.5) == [0.25, -0.25]
     assert class_margins([1.0, 3.0, 2.0]) == [-2.0, 1.0, -1.0]
+    assert class_margins([Value(0.25)]) == [-0.25, 0.25]  # one output, even in a list
     for output in ([0.1, 0.3, 0.2], [5.0, -1.0], 0.7, -0.2):
         margins = class_margins(output)
         assert [k for k, m in enumerate(margins) if m > 0] == [predict_class(output)]
