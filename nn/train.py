@@ -386,9 +386,12 @@ class _NotebookLine:
     def update(self, n: int = 1) -> None:
         self.n += n
         if time.monotonic() - self.last_shown >= 0.1:  # tqdm's refresh rate: 10 per second
-            self.close()
+            self._show()
 
     def close(self) -> None:
+        self._show()  # the final state, which is what a saved notebook keeps
+
+    def _show(self) -> None:
         self.last_shown = time.monotonic()
         if self.handle is not None:
             self.handle.update(self._bundle(), raw=True)
