@@ -1,10 +1,12 @@
-"""Small 2-D toy data sets for classifiers: moons, circles, spirals and XOR.
+"""Small toy data sets (moons, circles, spirals and XOR to classify, a sine to fit) and scaling.
 
-Each function returns ``(X, y)``: ``X`` a list of ``[x1, x2]`` points and ``y`` a list of int
-class labels (0 and 1, or 0 to ``n_classes - 1``), shuffled. ``n_samples`` is the total;
-``noise`` is the standard deviation of Gaussian noise added to every coordinate (to the angle,
-for spirals). Numbers come from a private ``random.Random(seed)``: the same seed gives the same
-data, and the global ``random`` state is left alone.
+Each ``make_*`` function returns ``(X, y)``, shuffled. For the classifiers ``X`` is a list of
+``[x1, x2]`` points and ``y`` a list of int class labels (0 and 1, or 0 to ``n_classes - 1``);
+for ``make_sine`` ``X`` is a list of ``[x]`` and ``y`` a list of float targets. ``n_samples``
+is the total; ``noise`` is the standard deviation of Gaussian noise added to every coordinate
+(to the angle for spirals, to the target for the sine). Numbers come from a private
+``random.Random(seed)``: the same seed gives the same data, and the global ``random`` state is
+left alone. ``standardize`` scales features to mean 0 and standard deviation 1.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from __future__ import annotations
 import math
 import numbers
 import random
+from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 Data = tuple[list[list[float]], list[int]]
+RegressionData = tuple[list[list[float]], list[float]]
 
 
 def _check(n_samples: object, noise: object, seed: object, minimum: int = 1) -> None:
@@ -132,3 +137,120 @@ def make_xor(n_samples: int = 100, *, noise: float = 0.0, seed: int | None = Non
     points = [(rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)) for _ in range(n_samples)]
     labels = [int((a > 0) != (b > 0)) for a, b in points]
     return _finish(points, labels, noise, rng)
+
+
+def make_sine(
+    n_samples: int = 100,
+    *,
+    noise: float = 0.1,
+    low: float = -math.pi,
+    high: float = math.pi,
+    seed: int | None = None,
+) -> RegressionData:
+    """Noisy samples of one period of a sine stretched over ``[low, high]``: a curve to fit.
+
+    ``x`` is drawn uniformly from ``[low, high]`` and the target is ``sin(t) + noise``, where
+    ``t`` maps ``[low, high]`` linearly onto ``[-pi, pi]``; with the default range, ``t = x``.
+    Any range (``low=0, high=1000``, say) gives the same curve on other units of ``x``.
+
+    >>> X, y = make_sine(3, noise=0.0, seed=0)
+    >>> all(math.isclose(target, math.sin(x)) for (x,), target in zip(X, y))
+    True
+    >>> X, y = make_sine(3, noise=0.0, low=0.0, high=1000.0, seed=0)
+    >>> all(0.0 <= x <= 1000.0 for (x,) in X)
+    True
+    """
+    _check(n_samples, noise, seed)
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(bound).__name__}")
+        if not math.isfinite(bound):
+            raise ValueError(f"{name} must be finite, got {bound!r}")
+    if not low < high:
+        raise ValueError(f"low must be below high, got low={low!r} and high={high!r}")
+    rng = random.Random(seed)
+    low, high = float(low), float(high)
+    X, y = [], []
+    for _ in range(n_samples):
+        x = rng.uniform(low, high)
+        t = math.pi * (2.0 * (x - low) / (high - low) - 1.0)
+        X.append([x])
+        y.append(math.sin(t) + (rng.gauss(0.0, noise) if noise else 0.0))
+    return X, y
+
+
+class Scaling(NamedTuple):
+    """What ``standardize`` measured: each feature's mean and standard deviation."""
+
+    mean: list[float]
+    std: list[float]
+
+
+def standardize(
+    X: Sequence[Sequence[float]], scaling: Scaling | None = None
+) -> tuple[list[list[float]], Scaling]:
+    """Shift and scale each feature (column of ``X``) to mean 0 and standard deviation 1.
+
+    Returns the scaled data and the ``Scaling`` it used. Measure the scaling on the training
+    data and pass it back in for new data (validation, test, a grid to plot), so that every
+    point is transformed the same way. The standard deviation is the population one (divide
+    by n, as scikit-learn's ``StandardScaler``); a constant feature is only shifted.
+
+    >>> X_scaled, scaling = standardize([[800.0, 5.0], [1200.0, 5.0]])
+    >>> X_scaled, scaling
+    ([[-1.0, 0.0], [1.0, 0.0]], Scaling(mean=[1000.0, 5.0], std=[200.0, 0.0]))
+    >>> standardize([[1600.0, 7.0]], scaling)[0]
+    [[3.0, 2.0]]
+    """
+    rows = _check_table(X)
+    if scaling is None:
+        columns = list(zip(*rows, strict=True))
+        mean = [math.fsum(column) / len(rows) for column in columns]
+        std = [
+            math.sqrt(math.fsum((x - m) ** 2 for x in column) / len(rows))
+            for column, m in zip(columns, mean, strict=True)
+        ]
+        scaling = Scaling(mean, std)
+    elif not isinstance(scaling, Scaling):
+        raise TypeError(
+            f"scaling must be the Scaling returned by standardize, got {type(scaling).__name__}"
+        )
+    elif len(scaling.mean) != len(rows[0]):
+        raise ValueError(
+            f"the scaling was measured on {len(scaling.mean)} features, "
+            f"but X has {len(rows[0])} per sample"
+        )
+    scaled = [
+        [(x - m) / (s or 1.0) for x, m, s in zip(row, scaling.mean, scaling.std, strict=True)]
+        for row in rows
+    ]
+    return scaled, scaling
+
+
+def _check_table(X: object) -> list[list[float]]:
+    """X as a list of rows of floats, or a clear error: not a table, empty, ragged, not numbers."""
+    if isinstance(X, str) or not isinstance(X, Collection):
+        raise TypeError(
+            f"X must be a list of samples, each a list of numbers, got {type(X).__name__}"
+        )
+    if len(X) == 0:
+        raise ValueError("X is empty; it needs at least one sample")
+    rows: list[list[float]] = []
+    for i, row in enumerate(X):
+        if isinstance(row, str) or not isinstance(row, Collection):
+            raise TypeError(
+                f"X[{i}] must be a list of numbers (one sample), got {type(row).__name__}"
+            )
+        width = len(rows[0]) if rows else len(row)
+        if len(row) != width or width == 0:
+            raise ValueError(
+                f"every sample needs the same number of features (at least 1): X[0] has "
+                f"{width}, X[{i}] has {len(row)}"
+            )
+        for x in row:
+            if isinstance(x, bool) or not isinstance(x, numbers.Real):
+                raise TypeError(f"X[{i}] holds {x!r}; every feature must be a real number")
+            if not math.isfinite(x):
+                raise ValueError(f"X[{i}] holds {x!r}; every feature must be a finite number")
+        rows.append([float(x) for x in row])
+    return rows

@@ -8,6 +8,7 @@ one of these functions is called, so ``import nn`` stays light.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,9 +67,19 @@ def plot_history(history: History) -> Figure:
             ax.axvline(history.best_epoch, color="grey", linestyle=":", label="best epoch")
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
-        if ax.get_lines():
-            ax.legend()
+    _legend_below(fig, [loss_ax, acc_ax])
     return fig
+
+
+def _legend_below(fig: Figure, axes: list[Any]) -> None:
+    """One legend for all panels, under them: curves near 0% or 100% stay visible."""
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for line in ax.get_lines():
+            handles.setdefault(line.get_label(), line)
+    if handles:
+        fig.legend(handles.values(), handles.keys(), loc="outside lower center",
+                   ncols=len(handles), frameon=False)  # fmt: skip
 
 
 def plot_grad_norms(history: History) -> Figure:
@@ -88,7 +99,7 @@ def plot_grad_norms(history: History) -> Figure:
         ax.set_yscale("log")
     ax.set(title="gradient norm per layer", xlabel="epoch", ylabel="2-norm of the gradients")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(title="layer")
+    ax.legend(title="layer", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     return fig
 
 
@@ -117,8 +128,10 @@ def plot_decision_boundary(
 
     The model is run (in eval mode, without a graph) on a ``resolution`` x ``resolution`` grid
     covering the data. A single output means class 1 where it exceeds ``threshold`` (0 for
-    scores and logits; use 0.5 for probabilities); several outputs mean their argmax. Labels
-    -1 and +1 (hinge loss) are drawn as classes 0 and 1.
+    scores and logits; use 0.5 for probabilities); several outputs mean their argmax. Each
+    region is contoured from the class's margin (``class_margins``), interpolated between grid
+    points, so boundaries are smooth rather than stepped. Labels -1 and +1 (hinge loss) are
+    drawn as classes 0 and 1, in the colours of ``plot_data``.
 
     >>> from nn import MLP
     >>> fig = plot_decision_boundary(MLP(2, [4, 1], seed=0), [[0.0, 0.0], [1.0, 1.0]], [-1, 1],
@@ -143,25 +156,102 @@ def plot_decision_boundary(
     model.eval()
     try:
         with no_grad():
-            regions = [[predict_class(model([a, b]), threshold) for a in x_grid] for b in y_grid]
+            grid = [[class_margins(model([a, b]), threshold) for a in x_grid] for b in y_grid]
     finally:
         model.train(was_training)
 
-    from matplotlib.colors import ListedColormap
-
-    n_classes = max(max(classes), max(max(row) for row in regions)) + 1
-    colours = ListedColormap((CLASS_COLOURS * (n_classes // len(CLASS_COLOURS) + 1))[:n_classes])
-    fig = _figure(5.5, 5)
+    n_classes = max(max(classes) + 1, len(grid[0][0]))
+    fig = _figure(6.5, 5)
     ax = fig.subplots()
-    # Cells, not contours: contour lines between classes 0 and 2 would pass through level 1
-    # and paint a thin band of class 1 along the boundary.
-    ax.pcolormesh(x_grid, y_grid, regions, cmap=colours, vmin=-0.5, vmax=n_classes - 0.5,
-                  shading="nearest", alpha=0.3)  # fmt: skip
-    ax.scatter(xs, ys, c=classes, cmap=colours, vmin=-0.5, vmax=n_classes - 0.5,
-               s=25, edgecolors="black", linewidths=0.5)  # fmt: skip
+    # Each class is filled where its margin is positive, contoured from the margin itself:
+    # boundaries are interpolated between grid points instead of following the grid's cells,
+    # and regions of classes 0 and 2 meet without a sliver of class 1 between them.
+    for k in range(min(n_classes, len(grid[0][0]))):
+        margin = [[row_margins[k] for row_margins in row] for row in grid]
+        top = max(max(row) for row in margin)
+        if top <= 0:
+            continue
+        ax.contourf(x_grid, y_grid, margin, levels=[0.0, top + 1.0], colors=[class_colour(k)],
+                    alpha=0.3, antialiased=True)  # fmt: skip
+        ax.contour(x_grid, y_grid, margin, levels=[0.0], colors=["#333333"], linewidths=0.8)
+    _scatter_classes(ax, xs, ys, classes, n_classes)
     ax.set(title="decision boundary", xlabel="$x_1$", ylabel="$x_2$")
     ax.set(xlim=(x_grid[0], x_grid[-1]), ylim=(y_grid[0], y_grid[-1]))
+    _class_legend(ax, classes, y)
     return fig
+
+
+def class_colour(k: int) -> str:
+    """The colour of class ``k`` in every plot (Okabe and Ito's colour-blind safe palette).
+
+    >>> class_colour(0), class_colour(1), class_colour(len(CLASS_COLOURS))
+    ('#0072B2', '#E69F00', '#0072B2')
+    """
+    return CLASS_COLOURS[k % len(CLASS_COLOURS)]
+
+
+def class_margins(output: Any, threshold: float = 0.0) -> list[float]:
+    """How far each class is from being predicted: positive for the predicted class only.
+
+    One output scores class 1 against ``threshold``: the margins are ``threshold - output``
+    and ``output - threshold``. Several outputs give each class its output minus the largest
+    other one. The class with a positive margin is ``predict_class(output, threshold)``.
+
+    >>> class_margins(Value(0.75)), class_margins([Value(0.5), Value(2.0), Value(1.0)])
+    ([-0.75, 0.75], [-1.5, 1.0, -1.0])
+    """
+    if isinstance(output, Value | int | float):
+        return [threshold - float(output), float(output) - threshold]
+    values = [float(v) for v in output]
+    if len(values) == 1:
+        return class_margins(values[0], threshold)
+    return [v - max(values[:k] + values[k + 1 :], default=-math.inf) for k, v in enumerate(values)]
+
+
+def plot_data(X: Sequence[Sequence[float]], y: Sequence[Any], *, title: str = "data") -> Figure:
+    """A scatter plot of 2-D points, one colour per class (the colours of every other plot).
+
+    Labels -1 and +1 (hinge loss) are drawn as classes 0 and 1.
+
+    >>> fig = plot_data([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]], [0, 1, 2], title="three points")
+    >>> fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ('three points', ['0', '1', '2'])
+    """
+    if len(X) != len(y) or len(X) == 0:
+        raise ValueError(f"X and y must be non-empty and equally long, got {len(X)} and {len(y)}")
+    if any(len(point) != 2 for point in X):
+        raise ValueError("plot_data draws 2-D data: every point needs 2 coordinates")
+    classes = [0 if label == -1 else int(label) for label in y]
+    fig = _figure(5.5, 4)
+    ax = fig.subplots()
+    _scatter_classes(ax, [p[0] for p in X], [p[1] for p in X], classes, max(classes) + 1)
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    ax.set_aspect("equal", adjustable="datalim")
+    _class_legend(ax, classes, y)
+    return fig
+
+
+def _scatter_classes(ax: Any, xs: list[float], ys: list[float], classes: list[int],
+                     n_classes: int) -> None:  # fmt: skip
+    from matplotlib.colors import ListedColormap
+
+    colours = ListedColormap([class_colour(k) for k in range(n_classes)])
+    ax.scatter(xs, ys, c=classes, cmap=colours, vmin=-0.5, vmax=n_classes - 0.5,
+               s=25, edgecolors="black", linewidths=0.5)  # fmt: skip
+
+
+def _class_legend(ax: Any, classes: list[int], labels: Sequence[Any]) -> None:
+    """A legend of the classes beside the axes, named by the labels the data uses."""
+    from matplotlib.lines import Line2D
+
+    names = {k: label for k, label in zip(classes, labels, strict=True)}
+    style = {"marker": "o", "linestyle": "", "markeredgecolor": "black", "markeredgewidth": 0.5}
+    handles = [
+        Line2D([], [], markerfacecolor=class_colour(k), label=str(names[k]), **style)
+        for k in sorted(names)
+    ]
+    ax.legend(handles=handles, title="class", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              frameon=False)  # fmt: skip
 
 
 def _span(low: float, high: float, n: int) -> list[float]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import random
 import sys
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -346,11 +347,51 @@ def _in_notebook() -> bool:
 
 
 def _progress_bar(epochs: int) -> Any:
-    """A tqdm bar over epochs: the notebook widget in Jupyter, text on a terminal, else None."""
+    """A progress bar over epochs: one line updated in place in Jupyter, tqdm on a terminal."""
     if _in_notebook():
-        from tqdm.auto import tqdm
-    elif sys.stderr is not None and sys.stderr.isatty():
+        return _NotebookLine(epochs)
+    if sys.stderr is not None and sys.stderr.isatty():
         from tqdm import tqdm
-    else:
-        return None
-    return tqdm(total=epochs, desc="training", unit="epoch")
+
+        return tqdm(total=epochs, desc="training", unit="epoch")
+    return None
+
+
+class _NotebookLine:
+    """tqdm's bar as one line of notebook output, redrawn in place and saved as its last state.
+
+    tqdm's text bar writes a frame to stderr at every refresh, and a saved notebook keeps
+    every frame as a block of pink lines; its widget needs ipywidgets and renders on GitHub
+    only as a placeholder. A display updated by id leaves one plain-text output behind.
+    """
+
+    def __init__(self, total: int) -> None:
+        from IPython.display import display
+        from tqdm import tqdm
+
+        self._format_meter = tqdm.format_meter
+        self.total, self.n, self.postfix = total, 0, ""
+        self.start = self.last_shown = time.monotonic()
+        self.handle = display(self._bundle(), raw=True, display_id=True)
+
+    def _bundle(self) -> dict[str, str]:
+        elapsed = time.monotonic() - self.start
+        line = self._format_meter(self.n, self.total, elapsed, prefix="training", unit="epoch",
+                                  postfix=self.postfix or None)  # fmt: skip
+        return {"text/plain": line}
+
+    def set_postfix(self, shown: dict[str, str], refresh: bool = False) -> None:
+        self.postfix = ", ".join(f"{name}={value}" for name, value in shown.items())
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if time.monotonic() - self.last_shown >= 0.1:  # tqdm's refresh rate: 10 per second
+            self._show()
+
+    def close(self) -> None:
+        self._show()  # the final state, which is what a saved notebook keeps
+
+    def _show(self) -> None:
+        self.last_shown = time.monotonic()
+        if self.handle is not None:
+            self.handle.update(self._bundle(), raw=True)

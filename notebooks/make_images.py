@@ -6,6 +6,7 @@ Each image is remade the way its notebook makes it, with the same seeds.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -39,8 +40,8 @@ def decision_boundary(path: Path) -> None:
     optimizer = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
     nn.fit(model, X, targets, loss=nn.hinge_loss, optimizer=optimizer, epochs=100,
            progress=False)  # fmt: skip
-    fig = plot_decision_boundary(model, X, targets)
-    fig.set_size_inches(4.5, 4)
+    fig = plot_decision_boundary(model, X, y)
+    fig.set_size_inches(5, 4)
     fig.savefig(path, dpi=80)
 
 
@@ -65,11 +66,49 @@ def validation_loss(path: Path) -> None:
     fig.savefig(path, dpi=80)
 
 
+def fitted_curve(path: Path) -> None:
+    """Notebook 4: the curve a tanh MLP fits to a noisy sine, after 10, 50 and 300 epochs."""
+    X, y = nn.datasets.make_sine(40, noise=0.1, seed=0)
+    model = nn.MLP(1, [8, 8, 1], "tanh", seed=1)
+    optimizer = nn.Adam(model.parameters(), lr=0.03)
+    grid = [-math.pi + 2 * math.pi * i / 200 for i in range(201)]
+    fig = Figure(figsize=(5, 3.5), layout="constrained")
+    ax = fig.subplots()
+    ax.scatter([x for (x,) in X], y, s=14, color="black", label="data")
+    done = 0
+    for epochs, colour in [(10, "#9ecae1"), (50, "#4292c6"), (300, "#08306b")]:
+        nn.fit(model, X, y, loss=nn.mse_loss, optimizer=optimizer, epochs=epochs - done,
+               progress=False)  # fmt: skip
+        done = epochs
+        ax.plot(grid, [model([x]).data for x in grid], color=colour, linewidth=2,
+                label=f"epoch {epochs}")  # fmt: skip
+    ax.set(title="fitting a noisy sine with MSE", xlabel="x", ylabel="y")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.savefig(path, dpi=80)
+
+
+def spiral_regions(path: Path) -> None:
+    """Notebook 5: the decision regions of three classes, trained with batches of 16."""
+    X, y = nn.datasets.make_spirals(120, n_classes=3, noise=0.2, seed=0)
+    model = nn.MLP(2, [16, 16, 3], seed=1)
+    nn.fit(model, X, y, loss=nn.cross_entropy, optimizer=nn.Adam(model.parameters(), lr=0.01),
+           epochs=40, batch_size=16, progress=False)  # fmt: skip
+    fig = plot_decision_boundary(model, X, y)
+    fig.set_size_inches(5, 4)
+    fig.savefig(path, dpi=80)
+
+
 def main() -> None:
-    neuron_backward(IMAGES / "01_neuron_backward.svg")
-    decision_boundary(IMAGES / "02_decision_boundary.png")
-    validation_loss(IMAGES / "03_validation_loss.png")
-    for name in ("01_neuron_backward.svg", "02_decision_boundary.png", "03_validation_loss.png"):
+    images = {
+        "01_neuron_backward.svg": neuron_backward,
+        "02_decision_boundary.png": decision_boundary,
+        "03_validation_loss.png": validation_loss,
+        "04_fitted_curve.png": fitted_curve,
+        "05_spiral_regions.png": spiral_regions,
+    }
+    for name, make in images.items():
+        make(IMAGES / name)
         print(IMAGES / name, (IMAGES / name).stat().st_size, "bytes")
 
 

@@ -9,9 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nn.datasets import make_circles, make_moons, make_spirals, make_xor
+from nn.datasets import (
+    Scaling,
+    make_circles,
+    make_moons,
+    make_sine,
+    make_spirals,
+    make_xor,
+    standardize,
+)
 
 MAKERS = [make_moons, make_circles, make_spirals, make_xor]
+ALL_MAKERS = [*MAKERS, make_sine]
 
 
 @pytest.mark.parametrize("make", MAKERS)
@@ -24,13 +33,13 @@ def test_returns_lists_of_points_and_int_labels(make):
     assert all(type(label) is int for label in y)
 
 
-@pytest.mark.parametrize("make", MAKERS)
+@pytest.mark.parametrize("make", ALL_MAKERS)
 def test_same_seed_same_data_and_different_seed_different_data(make):
     assert make(40, noise=0.1, seed=3) == make(40, noise=0.1, seed=3)
     assert make(40, noise=0.1, seed=3) != make(40, noise=0.1, seed=4)
 
 
-@pytest.mark.parametrize("make", MAKERS)
+@pytest.mark.parametrize("make", ALL_MAKERS)
 def test_global_random_state_is_left_alone(make):
     random.seed(9)
     expected = random.random()
@@ -40,14 +49,14 @@ def test_global_random_state_is_left_alone(make):
     assert random.random() == expected
 
 
-@pytest.mark.parametrize("make", MAKERS)
+@pytest.mark.parametrize("make", ALL_MAKERS)
 @pytest.mark.parametrize("n", [0, -5])
 def test_too_few_samples_raise_value_error(make, n):
     with pytest.raises(ValueError, match="n_samples must be at least"):
         make(n)
 
 
-@pytest.mark.parametrize("make", MAKERS)
+@pytest.mark.parametrize("make", ALL_MAKERS)
 def test_bad_noise_and_seed_are_rejected(make):
     with pytest.raises(ValueError, match="noise"):
         make(10, noise=-0.1)
@@ -119,8 +128,114 @@ def test_xor_labels_follow_the_quadrant_of_the_clean_points():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.sampled_from(MAKERS), st.integers(3, 60), st.integers(0, 2**32))
+@given(st.sampled_from(ALL_MAKERS), st.integers(3, 60), st.integers(0, 2**32))
 def test_any_seed_gives_the_requested_number_of_samples(make, n, seed):
     X, y = make(n, noise=0.2, seed=seed)
     assert len(X) == len(y) == n
     assert all(math.isfinite(c) for p in X for c in p)
+
+
+def test_sine_without_noise_lies_on_one_period_of_the_sine():
+    X, y = make_sine(50, noise=0.0, seed=0)
+    assert len(X) == len(y) == 50
+    assert all(isinstance(p, list) and len(p) == 1 and isinstance(p[0], float) for p in X)
+    assert all(type(target) is float for target in y)
+    for (x,), target in zip(X, y, strict=True):
+        assert -math.pi <= x <= math.pi
+        assert target == pytest.approx(math.sin(x), abs=1e-12)
+
+
+def test_sine_on_another_range_is_the_same_curve_in_other_units():
+    X, y = make_sine(50, noise=0.0, low=0.0, high=1000.0, seed=0)
+    for (x,), target in zip(X, y, strict=True):
+        assert 0.0 <= x <= 1000.0
+        assert target == pytest.approx(math.sin(x / 1000.0 * 2 * math.pi - math.pi), abs=1e-12)
+    assert max(x for (x,) in X) > 900 and min(x for (x,) in X) < 100
+
+
+def test_sine_noise_has_the_given_deviation():
+    X, y = make_sine(4000, noise=0.2, seed=2)
+    residuals = [target - math.sin(x) for (x,), target in zip(X, y, strict=True)]
+    mean = sum(residuals) / len(residuals)
+    deviation = math.sqrt(sum((r - mean) ** 2 for r in residuals) / len(residuals))
+    assert abs(mean) < 0.02
+    assert deviation == pytest.approx(0.2, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"low": 1.0, "high": 1.0}, ValueError, "low must be below high"),
+        ({"low": 2.0, "high": -2.0}, ValueError, "low must be below high"),
+        ({"low": -math.inf}, ValueError, "low must be finite"),
+        ({"high": math.nan}, ValueError, "high must be finite"),
+        ({"low": "0"}, TypeError, "low must be a real number"),
+        ({"high": True}, TypeError, "high must be a real number"),
+    ],
+)
+def test_sine_rejects_a_bad_range(options, error, message):
+    with pytest.raises(error, match=message):
+        make_sine(10, **options)
+
+
+def test_standardize_gives_each_feature_mean_zero_and_deviation_one():
+    X = [[1.0, 100.0], [2.0, 300.0], [3.0, 800.0], [6.0, -200.0]]
+    scaled, scaling = standardize(X)
+    assert isinstance(scaling, Scaling)
+    assert scaling.mean == [3.0, 250.0]
+    for j in range(2):
+        column = [row[j] for row in scaled]
+        assert sum(column) / 4 == pytest.approx(0.0, abs=1e-12)
+        assert math.sqrt(sum(c * c for c in column) / 4) == pytest.approx(1.0)
+    assert scaling.std[0] == pytest.approx(math.sqrt((4 + 1 + 0 + 9) / 4))
+    assert X == [[1.0, 100.0], [2.0, 300.0], [3.0, 800.0], [6.0, -200.0]]  # input untouched
+
+
+def test_standardize_applies_a_given_scaling_to_new_data():
+    _, scaling = standardize([[0.0], [10.0]])
+    assert scaling == Scaling([5.0], [5.0])
+    assert standardize([[5.0], [20.0], [-5.0]], scaling) == ([[0.0], [3.0], [-2.0]], scaling)
+
+
+def test_standardize_only_shifts_a_constant_feature():
+    scaled, scaling = standardize([[4.0, 1.0], [4.0, 3.0]])
+    assert scaling.std == [0.0, 1.0]
+    assert scaled == [[0.0, -1.0], [0.0, 1.0]]
+
+
+@pytest.mark.parametrize(
+    ("X", "scaling", "error", "message"),
+    [
+        ([], None, ValueError, "empty"),
+        ("12", None, TypeError, "list of samples"),
+        ([1.0, 2.0], None, TypeError, "X\\[0\\] must be a list of numbers"),
+        ([[1.0], [1.0, 2.0]], None, ValueError, "same number of features"),
+        ([[]], None, ValueError, "at least 1"),
+        ([[1.0], [math.nan]], None, ValueError, "finite number"),
+        ([[1.0], ["2"]], None, TypeError, "real number"),
+        ([[1.0], [True]], None, TypeError, "real number"),
+        ([[1.0, 2.0]], Scaling([0.0], [1.0]), ValueError, "measured on 1 features"),
+        ([[1.0]], ([0.0], [1.0]), TypeError, "Scaling returned by standardize"),
+    ],
+)
+def test_standardize_rejects_bad_input(X, scaling, error, message):
+    with pytest.raises(error, match=message):
+        standardize(X, scaling)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=2), min_size=2, max_size=30))
+def test_standardize_round_trips_through_its_scaling(X):
+    scaled, scaling = standardize(X)
+    for row, scaled_row in zip(X, scaled, strict=True):
+        for x, z, m, s in zip(row, scaled_row, scaling.mean, scaling.std, strict=True):
+            assert z * (s or 1.0) + m == pytest.approx(x, abs=1e-6 * (1 + abs(x)))
+    assert standardize(X, scaling)[0] == scaled
+
+
+def test_standardize_takes_numpy_arrays_and_returns_lists():
+    np = pytest.importorskip("numpy")
+    scaled, scaling = standardize(np.array([[1.0, 10.0], [3.0, 30.0]]))
+    assert scaled == [[-1.0, -1.0], [1.0, 1.0]]
+    assert scaling == Scaling([2.0, 20.0], [1.0, 10.0])
+    assert all(type(x) is float for x in scaling.mean + scaling.std)

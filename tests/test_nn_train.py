@@ -280,6 +280,30 @@ def test_notebooks_are_recognised_by_their_kernel_shell(monkeypatch):
     assert not _in_notebook()
 
 
+def test_progress_in_a_notebook_is_saved_as_one_plain_line_not_stderr_frames(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    code = (
+        "import time, nn\n"
+        "class Slow(nn.MLP):\n"
+        "    def forward(self, x):\n"
+        "        time.sleep(0.002)\n"
+        "        return super().forward(x)\n"
+        "m = Slow(1, [2, 1], seed=0)\n"
+        "h = nn.fit(m, [[-1.0], [1.0]], [-1, 1], loss=nn.hinge_loss,\n"
+        "           optimizer=nn.SGD(m.parameters(), lr=0.1), epochs=200)"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(notebook, timeout=120).execute()
+    outputs = notebook.cells[0].outputs
+    # About 0.8 s of training redraws the line several times; only its last state remains.
+    assert [o.output_type for o in outputs] == ["display_data"]
+    line = outputs[0].data["text/plain"]
+    assert "\n" not in line and "\r" not in line
+    assert line.startswith("training: 100%") and "200/200" in line
+    assert "loss=" in line and "acc=100.0%" in line
+
+
 def test_numpy_arrays_work_as_data_inputs_and_targets():
     np = pytest.importorskip("numpy")
     X, y = make_moons(20, noise=0.1, seed=0)
