@@ -93,6 +93,18 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar])
     return _mean(terms)
 
 
+def l1_loss(pred: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]) -> Value:
+    """Mean absolute error: the mean of ``|pred - target|`` (its derivative at 0 is 0).
+
+    >>> l1_loss([Value(1.0), Value(2.0)], [0.0, 4.0]).data
+    1.5
+    """
+    terms = []
+    for p, t in _pairs("l1_loss", pred, target):
+        terms.append(abs(_as_value(p, "l1_loss prediction") - _as_value(t, "l1_loss target")))
+    return _mean(terms)
+
+
 # -- binary classification --
 
 
