@@ -44,6 +44,10 @@ class ReLU(Module):
         """``relu`` of every element of ``x``."""
         return map_elements(lambda v: _value(v).relu(), x, "ReLU input")
 
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (used by ``nn.save``)."""
+        return {"inplace": self.inplace}
+
     def __repr__(self) -> str:
         return "ReLU(inplace=True)" if self.inplace else "ReLU()"
 
@@ -101,7 +105,7 @@ class LeakyReLU(Module):
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module (used by ``nn.save``)."""
-        return {"negative_slope": self.negative_slope}
+        return {"negative_slope": self.negative_slope, "inplace": self.inplace}
 
     def __repr__(self) -> str:
         inplace = ", inplace=True" if self.inplace else ""

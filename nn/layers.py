@@ -235,6 +235,10 @@ class Dropout(Module):
             for v in x
         ]
 
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (used by ``nn.save``)."""
+        return {"p": self.p}
+
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
 

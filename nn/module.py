@@ -195,6 +195,14 @@ class Module:
         for name, p in named:
             p.data = float(state_dict[name])
 
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (used by ``nn.save``); none here.
+
+        >>> Module().config()
+        {}
+        """
+        return {}
+
     # -- PyTorch ------------------------------------------------------------------------------
 
     def to_torch(self) -> Any:
