@@ -23,6 +23,7 @@ import json
 import math
 import os
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,12 @@ def architecture(model: Module) -> dict[str, Any]:
         accepted = ", ".join(MODEL_TYPES)
         raise TypeError(f"save can store {accepted} models, got {kind}")
     if isinstance(model, Sequential):
-        return {"type": kind, "modules": [architecture(module) for module in model]}
+        children = model.named_children()
+        described = {"type": kind, "modules": [architecture(module) for _, module in children]}
+        names = [name for name, _ in children]
+        if names != [str(i) for i in range(len(names))]:
+            described["names"] = names  # the keys of an OrderedDict
+        return described
     return {"type": kind, **model.config()}
 
 
@@ -181,9 +187,18 @@ def _construct(architecture: object) -> Module:
         raise ValueError(f"unknown architecture type {kind!r}; accepted: {accepted}")
     if kind == "Sequential":
         modules = config.pop("modules", None)
-        if config or not isinstance(modules, list):
-            raise ValueError("a Sequential is described by a list of 'modules' and nothing else")
-        return Sequential(*(_construct(module) for module in modules))
+        names = config.pop("names", [str(i) for i in range(len(modules or ()))])
+        if config or not isinstance(modules, list) or not isinstance(names, list):
+            raise ValueError(
+                "a Sequential is described by a list of 'modules' (and of their 'names') only"
+            )
+        if len(names) != len(modules):
+            raise ValueError(f"a Sequential has {len(modules)} modules but {len(names)} names")
+        pairs = zip(names, modules, strict=True)
+        built = OrderedDict((name, _construct(module)) for name, module in pairs)
+        if len(built) != len(names):
+            raise ValueError(f"a Sequential's module names must differ, got {names!r}")
+        return Sequential(built)
     model_type = MODEL_TYPES[kind]
     if model_type in WEIGHTED_TYPES:
         # A fixed seed: the weights are about to be overwritten, and drawing from fresh

@@ -7,7 +7,7 @@ PyTorch is optional: it is imported inside these two functions and nowhere else,
 ours                               ``torch.nn``
 =================================  =========================================================
 ``Linear``                         ``Linear`` in float64: ``weight[j][i]`` is ``weight[j, i]``
-``Sequential``                     ``Sequential`` of the converted modules
+``Sequential``                     ``Sequential`` of the converted modules, by the same names
 ``ReLU Tanh Sigmoid LeakyReLU``    the module of the same name and arguments
 ``Identity Dropout``
 ``MSELoss L1Loss BCELoss``         the loss of the same name and ``reduction``
@@ -32,6 +32,7 @@ exported module gives a tensor of one number.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -99,7 +100,9 @@ def _to_torch(module: Module, torch: ModuleType) -> Any:
     if kind is Linear:
         converted = _torch_linear(torch, module.weight, module.bias)
     elif kind is Sequential:
-        converted = torch.nn.Sequential(*(_to_torch(m, torch) for m in module))
+        converted = torch.nn.Sequential(
+            OrderedDict((name, _to_torch(m, torch)) for name, m in module.named_children())
+        )
     elif kind is ReLU:
         converted = torch.nn.ReLU(inplace=module.inplace)
     elif kind is LeakyReLU:
@@ -194,7 +197,10 @@ def _from_torch(module: Any, torch: ModuleType, name: str) -> Module:
     tnn = torch.nn
     if kind is tnn.Sequential:
         converted: Module = Sequential(
-            *(_from_torch(child, torch, f"{name}{key}.") for key, child in module.named_children())
+            OrderedDict(
+                (key, _from_torch(child, torch, f"{name}{key}."))
+                for key, child in module.named_children()
+            )
         )
     elif kind is tnn.Linear:
         converted = _linear_from_torch(module, name)

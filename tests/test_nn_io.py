@@ -233,6 +233,19 @@ def test_round_trip_of_a_lone_linear(tmp_path):
     assert repr(copy) == repr(model) and copy.state_dict() == model.state_dict()
 
 
+def test_round_trip_of_a_sequential_named_by_an_ordered_dict(tmp_path):
+    from collections import OrderedDict
+
+    from nn import Linear, ReLU, Sequential
+
+    model = Sequential(OrderedDict([("fc", Linear(2, 2, seed=0)), ("act", ReLU())]))
+    path = save(model, tmp_path / "m.json")
+    assert json.loads(path.read_text())["architecture"]["names"] == ["fc", "act"]
+    copy = load(path)
+    assert repr(copy) == repr(model) and copy.state_dict() == model.state_dict()
+    assert "names" not in json.loads(save(Sequential(ReLU()), path).read_text())["architecture"]
+
+
 def test_save_names_a_module_inside_a_sequential_that_it_cannot_rebuild(tmp_path):
     from nn import Linear, Module, MSELoss, Sequential
 
@@ -252,6 +265,10 @@ def sequential_document(tmp_path: Path) -> dict:
         (lambda a: a["modules"][0].update(type="Conv2d"), "unknown architecture type 'Conv2d'"),
         (lambda a: a["modules"].append(3), "a module is described by an object, got 3"),
         (lambda a: a.update(modules="Linear"), "described by a list of 'modules'"),
+        (lambda a: a.update(names=["a", "b"]), "has 8 modules but 2 names"),
+        (lambda a: a.update(names=["a"] * 8), "module names must differ"),
+        (lambda a: a.update(names=[[1]] * 8), "invalid Sequential architecture"),
+        (lambda a: a.update(names=[str(i) for i in range(7)] + ["x.y"]), "without '.'"),
         (lambda a: a["modules"][0].update(bias="yes"), "Linear bias must be a bool"),
         (lambda a: a["modules"][4].update(negative_slope="x"), "negative_slope must be a real"),
         (lambda a: a["modules"][2].update(p=2.0), r"Dropout p must be in \[0, 1\)"),

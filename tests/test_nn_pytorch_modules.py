@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections import OrderedDict
 
 import pytest
 from hypothesis import given
@@ -239,7 +240,7 @@ def test_sequential_append_and_modules_and_train_mode():
 def test_sequential_refuses_what_is_not_a_module():
     with pytest.raises(TypeError, match="argument 1 is function"):
         nn.Sequential(nn.Linear(2, 2), lambda x: x)
-    with pytest.raises(TypeError, match="append takes an nn Module, got int"):
+    with pytest.raises(TypeError, match="the appended module is int"):
         nn.Sequential().append(3)
 
 
@@ -261,6 +262,40 @@ def test_sequential_repr_is_pytorchs():
         ")"
     )
     assert repr(nn.Sequential()) == "Sequential()"
+
+
+def test_sequential_of_an_ordered_dict_names_its_modules_by_the_keys():
+    model = nn.Sequential(
+        OrderedDict([("hidden", nn.Linear(2, 2, seed=0)), ("act", nn.Tanh()),
+                     ("out", nn.Linear(2, 1, seed=1))])
+    )  # fmt: skip
+    assert model.hidden is model[0] and model.out is model[-1]
+    assert [name for name, _ in model.named_children()] == ["hidden", "act", "out"]
+    names = [name for name, _ in model.named_parameters()]
+    assert names[0] == "hidden.weight.0.0" and names[-1] == "out.bias.0"
+    assert repr(model).splitlines()[1:3] == [
+        "  (hidden): Linear(in_features=2, out_features=2, bias=True)",
+        "  (act): Tanh()",
+    ]
+    assert [name for name, _ in model[1:].named_children()] == ["act", "out"]
+    assert [name for name, _ in model.append(nn.Sigmoid()).named_children()][-1] == "3"
+    with pytest.raises(AttributeError, match="'Sequential' object has no attribute 'missing'"):
+        getattr(model, "missing")  # noqa: B009
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("", "non-empty strings without '.'"), ("a.b", "without '.'"), (3, "got 3")],
+)
+def test_sequential_refuses_bad_module_names(name, message):
+    with pytest.raises(ValueError, match=message):
+        nn.Sequential(OrderedDict([(name, nn.ReLU())]))
+
+
+def test_sequential_refuses_a_second_module_of_the_same_name():
+    model = nn.Sequential(OrderedDict([("1", nn.ReLU())]))
+    with pytest.raises(ValueError, match="already has a module named '1'"):
+        model.append(nn.Tanh())
 
 
 def test_dropout_in_a_sequential_drops_elements_of_a_batch():

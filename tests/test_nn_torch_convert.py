@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 import textwrap
+from collections import OrderedDict
 
 import pytest
 from hypothesis import given
@@ -124,7 +125,10 @@ def sequentials(draw):
                             "identity": nn.Identity}[kind]())  # fmt: skip
     if draw(st.booleans()):
         modules.append(nn.Dropout(0.5))
-    model = nn.Sequential(*modules)
+    if draw(st.booleans()):  # named by an OrderedDict, as PyTorch's can be
+        model = nn.Sequential(OrderedDict((f"layer{i}", m) for i, m in enumerate(modules)))
+    else:
+        model = nn.Sequential(*modules)
     if draw(st.booleans()):
         model = nn.Sequential(model, nn.Identity())  # a Sequential inside a Sequential
     return model.eval(), n_in
@@ -238,6 +242,18 @@ def test_from_torch_converts_every_supported_layer_and_loss():
     for name in ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]:
         loss = nn.from_torch(getattr(tnn, name)(reduction="sum"))
         assert type(loss) is getattr(nn, name) and loss.reduction == "sum"
+
+
+def test_names_from_an_ordered_dict_cross_over_both_ways():
+    torch = torch_or_skip()
+    theirs = torch.nn.Sequential(
+        OrderedDict([("fc1", torch.nn.Linear(2, 3)), ("act", torch.nn.ReLU()),
+                     ("fc2", torch.nn.Linear(3, 1))])
+    )  # fmt: skip
+    ours = nn.from_torch(theirs)
+    assert ours.fc2.out_features == 1
+    assert [name for name, _ in ours.named_parameters()][-1] == "fc2.bias.0"
+    assert list(ours.to_torch().state_dict()) == list(theirs.state_dict())
 
 
 def test_from_torch_keeps_the_training_mode():
