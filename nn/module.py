@@ -77,7 +77,11 @@ class Module:
         for attribute, item in vars(self).items():
             if attribute.startswith("_"):
                 continue
-            yield from _walk_item(prefix + attribute, item)
+            if isinstance(item, list | tuple):  # one generator level less than _walk_item takes
+                for i, element in enumerate(item):
+                    yield from _walk_item(f"{prefix}{attribute}.{i}", element)
+            else:
+                yield from _walk_item(prefix + attribute, item)
 
     def modules(self) -> list[Module]:
         """This module and every sub-Module inside it, depth first.
