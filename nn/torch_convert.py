@@ -21,7 +21,8 @@ ours                               ``torch.nn``
 Sequential inside one too) and for any of those layers alone; it returns our ``Sequential``,
 ``Linear``, and so on (an exported MLP comes back as a Sequential). Anything else, losses with
 ``weight``, ``pos_weight``, ``label_smoothing`` or another ``ignore_index`` included, raises
-``ValueError`` naming the layer. The training mode crosses over with the weights.
+``ValueError`` naming the layer. The training mode crosses over with the weights; in training
+mode each side's ``Dropout`` draws its own random masks, so outputs agree in eval mode.
 
 Every float crosses exactly: ours are float64, and a float32 (or float16) torch model's weights
 are the same numbers in float64, so ``from_torch(m.to_torch())`` has exactly ``m``'s weights.
