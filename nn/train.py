@@ -302,12 +302,18 @@ def _check_count(name: str, n: object) -> int:
     return n
 
 
+# The first part of a parameter's name that lies inside a layer.
+LAYER_PARTS = ("neurons", "weight", "bias")
+
+
 def _layer_groups(model: Module) -> dict[str, list[Value]]:
-    """Parameters grouped by layer: the part of each name before ``neurons`` (``layers.0``)."""
+    """Parameters grouped by layer: the part of each name before ``neurons`` (``layers.0``), or
+    before ``weight`` or ``bias`` (a Sequential's ``0``, ``2``)."""
     groups: dict[str, list[Value]] = {}
     for name, p in model.named_parameters():
         parts = name.split(".")
-        key = ".".join(parts[: parts.index("neurons")]) if "neurons" in parts else ""
+        cut = next((i for i, part in enumerate(parts) if part in LAYER_PARTS), 0)
+        key = ".".join(parts[:cut])
         groups.setdefault(key or type(model).__name__.lower(), []).append(p)
     return groups
 
