@@ -303,3 +303,17 @@ def test_fit_trains_a_sequential_with_a_loss_module_and_groups_norms_by_position
     history = fit(model, X, y, loss=MSELoss(), optimizer=opt, epochs=20, progress=False)
     assert history.loss[-1] < history.loss[0] / 10
     assert set(history.grad_norm) == {"0", "2"}
+
+
+def test_fit_measures_accuracy_for_the_classification_loss_modules():
+    from nn import BCEWithLogitsLoss, CrossEntropyLoss, Linear, ReLU, Sequential
+
+    X, y = make_moons(60, noise=0.1, seed=0)
+    for loss, outputs, targets in [
+        (CrossEntropyLoss(), 2, list(y)),
+        (BCEWithLogitsLoss(), 1, [[float(t)] for t in y]),
+    ]:
+        model = Sequential(Linear(2, 8, seed=0), ReLU(), Linear(8, outputs, seed=1))
+        opt = Adam(model.parameters(), lr=0.05)
+        history = fit(model, X, targets, loss=loss, optimizer=opt, epochs=30, progress=False)
+        assert history.accuracy[-1] >= 0.85
