@@ -12,6 +12,7 @@ from nn.functional import (
     l1_loss,
     l1_penalty,
     l2_penalty,
+    log_softmax,
     mse_loss,
     softmax,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "load",
+    "log_softmax",
     "mse_loss",
     "save",
     "softmax",

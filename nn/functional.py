@@ -223,6 +223,21 @@ def softmax(values: Sequence[Scalar]) -> list[Value]:
     return [e / total for e in exps]
 
 
+def log_softmax(values: Sequence[Scalar]) -> list[Value]:
+    """``log(softmax(values))``, as ``(v_i - m) - log(sum_j exp(v_j - m))`` with m the largest.
+
+    >>> [round(p.data, 4) for p in log_softmax([Value(1.0), Value(2.0), Value(3.0)])]
+    [-2.4076, -1.4076, -0.4076]
+    >>> log_softmax([Value(0.0), Value(1000.0)])[0].data
+    -1000.0
+    """
+    values = _logit_values(values, "log_softmax values")
+    m = max(v.data for v in values)
+    shifted = [v - m for v in values]
+    log_total = _sum([x.exp() for x in shifted]).log()
+    return [x - log_total for x in shifted]
+
+
 def cross_entropy(
     logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target: int | Sequence[int]
 ) -> Value:

@@ -13,7 +13,7 @@ Like PyTorch's, the mean of no elements is ``nan``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
 from autograd import Value, linear
@@ -124,43 +124,47 @@ class BCEWithLogitsLoss(_ElementwiseLoss):
 
 
 class CrossEntropyLoss(Loss):
-    """``-log softmax(logits)[class]``, as ``torch.nn.CrossEntropyLoss`` with class indices.
+    """``-log softmax(logits)[class]``, or with class probabilities ``-sum p log softmax(logits)``.
 
-    The input is one sample's logits (``C`` numbers) with a class index (an int), or a batch of
-    ``N`` samples' logits with a list of ``N`` class indices; ``"none"`` gives one loss per
-    sample. Class probabilities as targets, ``weight``, ``ignore_index`` and ``label_smoothing``
+    As ``torch.nn.CrossEntropyLoss``. The input is one sample's logits (``C`` numbers) or a batch
+    of ``N`` samples' logits; the target is a class index (an int) per sample, or class
+    probabilities in the input's own shape. ``"mean"`` divides by the number of samples and
+    ``"none"`` gives one loss per sample. ``weight``, ``ignore_index`` and ``label_smoothing``
     are not supported.
 
     >>> round(CrossEntropyLoss()([[Value(1.0), Value(2.0), Value(3.0)]], [2]).data, 6)
     0.407606
+    >>> round(CrossEntropyLoss()([Value(1.0), Value(2.0), Value(3.0)], [0.0, 0.5, 0.5]).data, 6)
+    0.907606
     >>> CrossEntropyLoss()([[Value(1.0), Value(2.0)]], [0, 1])
     Traceback (most recent call last):
     ...
-    ValueError: CrossEntropyLoss got 2 targets for 1 samples; expected one class index per sample
-    """
+    ValueError: CrossEntropyLoss got a target of size (2,) for logits of size (1, 2); expected size (1,) (class indices) or (1, 2) (class probabilities)
+    """  # noqa: E501
 
     def forward(self, input: Any, target: Any) -> Any:
-        """The loss of ``input`` (logits) against ``target`` (class indices), reduced."""
+        """The loss of ``input`` (logits) against ``target``, reduced."""
         input_shape = shape(input, "CrossEntropyLoss input")
-        if len(input_shape) == 1:
-            samples, targets = [input], [target]
-        elif len(input_shape) == 2:
-            samples = list(input)
-            if isinstance(target, str) or not isinstance(target, Collection):
-                raise TypeError(
-                    f"CrossEntropyLoss takes a list of {len(samples)} class indices for a "
-                    f"batch of {len(samples)} samples, got {type(target).__name__}"
-                )
-            targets = list(target)
-            if len(targets) != len(samples):
-                raise ValueError(
-                    f"CrossEntropyLoss got {len(targets)} targets for {len(samples)} samples; "
-                    f"expected one class index per sample"
-                )
-        else:
+        if len(input_shape) not in (1, 2):
             raise ValueError(
                 f"CrossEntropyLoss takes logits of size (C,) for one sample or (N, C) for a "
                 f"batch, got size {input_shape}"
             )
-        terms = [F.cross_entropy(s, t) for s, t in zip(samples, targets, strict=True)]
+        target_shape = shape(target, "CrossEntropyLoss target")
+        if target_shape not in (input_shape, input_shape[:-1]):
+            raise ValueError(
+                f"CrossEntropyLoss got a target of size {target_shape} for logits of size "
+                f"{input_shape}; expected size {input_shape[:-1]} (class indices) or "
+                f"{input_shape} (class probabilities)"
+            )
+        one_sample = len(input_shape) == 1
+        samples = [input] if one_sample else list(input)
+        targets = [target] if one_sample else list(target)
+        if target_shape == input_shape:  # class probabilities
+            terms = [
+                linear([-p for p in probabilities], F.log_softmax(logits), 0.0)
+                for logits, probabilities in zip(samples, targets, strict=True)
+            ]
+        else:  # class indices
+            terms = [F.cross_entropy(s, t) for s, t in zip(samples, targets, strict=True)]
         return self._reduce(terms, input_shape[:-1])

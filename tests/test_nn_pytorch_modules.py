@@ -371,14 +371,28 @@ def test_cross_entropy_loss_takes_one_sample_or_a_batch():
 
 def test_cross_entropy_loss_names_the_sizes_it_needed():
     logits = [[Value(1.0), Value(2.0)]] * 2
-    with pytest.raises(ValueError, match="got 3 targets for 2 samples"):
+    expected = r"expected size \(2,\) \(class indices\) or \(2, 2\) \(class probabilities\)"
+    with pytest.raises(ValueError, match=r"got a target of size \(3,\) for logits of size "):
         nn.CrossEntropyLoss()(logits, [0, 1, 1])
+    with pytest.raises(ValueError, match=expected):
+        nn.CrossEntropyLoss()(logits, 1)
+    with pytest.raises(ValueError, match=r"target of size \(2, 3\)"):
+        nn.CrossEntropyLoss()(logits, [[0.5, 0.5, 0.0]] * 2)
     with pytest.raises(ValueError, match=r"logits of size \(C,\) for one sample or \(N, C\)"):
         nn.CrossEntropyLoss()([logits], [[0, 1]])
-    with pytest.raises(TypeError, match="a list of 2 class indices"):
-        nn.CrossEntropyLoss()(logits, 1)
     with pytest.raises(ValueError, match="target 2 is out of range for 2 classes"):
         nn.CrossEntropyLoss()(logits, [0, 2])
+    with pytest.raises(TypeError, match="must be a class index"):
+        nn.CrossEntropyLoss()(logits[0], 1.0)
+
+
+def test_cross_entropy_loss_with_class_probabilities_by_hand():
+    logits = [Value(0.0), Value(0.0)]
+    loss = nn.CrossEntropyLoss()([logits, logits], [[0.25, 0.75], [1.0, 0.0]])
+    assert loss.data == pytest.approx(math.log(2), rel=1e-15)  # each row: -log(1/2)
+    loss.backward()
+    # d/dlogit_c = softmax_c - p_c, averaged over the 2 samples; both rows share the Values.
+    assert [v.grad for v in logits] == pytest.approx([(0.25 + -0.5) / 2, (-0.25 + 0.5) / 2])
 
 
 def test_loss_reprs_show_a_reduction_other_than_the_mean():

@@ -175,6 +175,28 @@ def test_cross_entropy_loss_matches_torch_for_every_reduction(reduction, case, d
     assert_close((v.grad for v in flatten(x_ours)), x_theirs.grad.flatten().tolist())
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@given(data=st.data(), classes=st.integers(1, 5), batch=st.one_of(st.none(), st.integers(1, 4)))
+def test_cross_entropy_loss_with_class_probabilities_matches_torch(reduction, data, classes, batch):
+    shape = (classes,) if batch is None else (batch, classes)
+    size = math.prod(shape)
+    logit = st.floats(-1000, 1000) if data.draw(st.booleans()) else st.floats(-5, 5)
+    logits = unflatten(data.draw(st.lists(logit, min_size=size, max_size=size)), shape)
+    probabilities = unflatten(data.draw(numbers(size, 0.0, 1.0)), shape)
+    x_ours, x_theirs = leaf_values(logits), tensor(logits, requires_grad=True)
+    ours = nn.CrossEntropyLoss(reduction=reduction)(x_ours, probabilities)
+    theirs = torch.nn.CrossEntropyLoss(reduction=reduction)(x_theirs, tensor(probabilities))
+    assert_close((v.data for v in flatten(ours)), theirs.flatten().tolist())
+    backward_both(ours, theirs, data.draw(numbers(theirs.numel())))
+    assert_close((v.grad for v in flatten(x_ours)), x_theirs.grad.flatten().tolist())
+
+
+@given(st.lists(st.floats(-1000, 1000), min_size=1, max_size=6))
+def test_log_softmax_matches_torch(logits):
+    ours = nn.functional.log_softmax([Value(x) for x in logits])
+    assert_close((v.data for v in ours), torch.log_softmax(tensor(logits), dim=0).tolist())
+
+
 # -- the loop of issue 13 ---------------------------------------------------------------------
 
 
