@@ -2,13 +2,13 @@
 and CrossEntropyLoss.
 
 ``criterion = nn.MSELoss(); loss = criterion(predictions, targets)``, as in PyTorch. Each loss
-of one element is the function of the same name in ``nn.functional`` (where its numerical care
-lives); the module checks shapes and applies ``reduction``: ``"mean"`` (the default) averages
-over every element, ``"sum"`` adds them up, ``"none"`` returns the loss of each element in the
-input's shape. Predictions and targets must have the same shape: a batch of one-output samples
-is ``[[y0], [y1], ...]`` on both sides, and a ``[y0, y1, ...]`` target against it raises
-``ValueError`` naming both sizes, where PyTorch would broadcast with a warning.
-Like PyTorch's, the mean of no elements is ``nan``.
+of one element (or one sample, for cross-entropy) is a function of ``nn.functional``, where its
+numerical care lives; the module checks shapes and applies ``reduction``: ``"mean"`` (the
+default) averages over every element, ``"sum"`` adds them up, ``"none"`` returns the loss of
+each element in the input's shape. For the elementwise losses, predictions and targets must
+have the same shape: a batch of one-output samples is ``[[y0], [y1], ...]`` on both sides, and
+a ``[y0, y1, ...]`` target against it raises ``ValueError`` naming both sizes, where PyTorch
+would broadcast with a warning. Like PyTorch's, the mean of no elements is ``nan``.
 """
 
 from __future__ import annotations
