@@ -371,6 +371,14 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def item(self) -> float:
+        """The number itself, ``self.data``: PyTorch's ``tensor.item()`` for a 0-d tensor.
+
+        >>> (Value(2.0) * 3).item()
+        6.0
+        """
+        return self.data
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"

@@ -93,6 +93,18 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar])
     return _mean(terms)
 
 
+def l1_loss(pred: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]) -> Value:
+    """Mean absolute error: the mean of ``|pred - target|`` (its derivative at 0 is 0).
+
+    >>> l1_loss([Value(1.0), Value(2.0)], [0.0, 4.0]).data
+    1.5
+    """
+    terms = []
+    for p, t in _pairs("l1_loss", pred, target):
+        terms.append(abs(_as_value(p, "l1_loss prediction") - _as_value(t, "l1_loss target")))
+    return _mean(terms)
+
+
 # -- binary classification --
 
 
@@ -209,6 +221,21 @@ def softmax(values: Sequence[Scalar]) -> list[Value]:
     exps = [(v - m).exp() for v in values]
     total = _sum(exps)
     return [e / total for e in exps]
+
+
+def log_softmax(values: Sequence[Scalar]) -> list[Value]:
+    """``log(softmax(values))``, as ``(v_i - m) - log(sum_j exp(v_j - m))`` with m the largest.
+
+    >>> [round(p.data, 4) for p in log_softmax([Value(1.0), Value(2.0), Value(3.0)])]
+    [-2.4076, -1.4076, -0.4076]
+    >>> log_softmax([Value(0.0), Value(1000.0)])[0].data
+    -1000.0
+    """
+    values = _logit_values(values, "log_softmax values")
+    m = max(v.data for v in values)
+    shifted = [v - m for v in values]
+    log_total = _sum([x.exp() for x in shifted]).log()
+    return [x - log_total for x in shifted]
 
 
 def cross_entropy(

@@ -6,6 +6,10 @@ The file is plain JSON that any language can read::
      "architecture": {"type": "MLP", "nin": 2, "nouts": [16, 16, 1], ...},
      "parameters": {"layers.0.neurons.0.w.0": -0.2366..., ...}}
 
+A Sequential's architecture lists its modules' (``{"type": "Sequential", "modules":
+[{"type": "Linear", "in_features": 2, ...}, {"type": "ReLU", ...}]}``) and its parameters
+are named as ``named_parameters`` names them (``0.weight.0.0``).
+
 Floats are written with Python's shortest round-tripping ``repr``, so loading gives back
 exactly the same weights. Files are written atomically: to a temporary file in the same
 folder, flushed to disk, then renamed over the target, so a crash never leaves half a model.
@@ -19,15 +23,25 @@ import json
 import math
 import os
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from nn.layers import MLP, Layer, Neuron
+from nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from nn.layers import MLP, Dropout, Layer, Neuron
+from nn.linear import Linear
 from nn.module import Module
+from nn.sequential import Sequential
 
 FORMAT = "valuegrad.nn"
 VERSION = 1
-MODEL_TYPES: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
+MODEL_TYPES: dict[str, type[Module]] = {
+    kind.__name__: kind
+    for kind in (MLP, Layer, Neuron, Sequential, Linear, ReLU, Tanh, Sigmoid, LeakyReLU, Identity,
+                 Dropout)
+}  # fmt: skip
+# The types whose constructors draw starting weights, which loading overwrites at once.
+WEIGHTED_TYPES = (MLP, Layer, Neuron, Linear)
 
 
 def save(model: Module, path: str | os.PathLike[str]) -> Path:
@@ -41,10 +55,7 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     >>> copy.state_dict() == model.state_dict()
     True
     """
-    kind = type(model).__name__
-    if MODEL_TYPES.get(kind) is not type(model):
-        accepted = ", ".join(MODEL_TYPES)
-        raise TypeError(f"save can store {accepted} models, got {kind}")
+    described = architecture(model)
     state = model.state_dict()
     bad = [f"{name}={x!r}" for name, x in state.items() if not math.isfinite(x)]
     if bad:
@@ -52,12 +63,35 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     document = {
         "format": FORMAT,
         "version": VERSION,
-        "architecture": {"type": kind, **model.config()},
+        "architecture": described,
         "parameters": state,
     }
     path = Path(path)
     write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
     return path
+
+
+def architecture(model: Module) -> dict[str, Any]:
+    """What ``save`` writes to rebuild ``model``: its type and constructor arguments.
+
+    A Sequential lists the architectures of its modules.
+
+    >>> from nn import Linear, ReLU, Sequential
+    >>> architecture(Sequential(Linear(2, 3), ReLU()))
+    {'type': 'Sequential', 'modules': [{'type': 'Linear', 'in_features': 2, 'out_features': 3, 'bias': True}, {'type': 'ReLU', 'inplace': False}]}
+    """  # noqa: E501
+    kind = type(model).__name__
+    if MODEL_TYPES.get(kind) is not type(model):
+        accepted = ", ".join(MODEL_TYPES)
+        raise TypeError(f"save can store {accepted} models, got {kind}")
+    if isinstance(model, Sequential):
+        children = model.named_children()
+        described = {"type": kind, "modules": [architecture(module) for _, module in children]}
+        names = [name for name, _ in children]
+        if names != [str(i) for i in range(len(names))]:
+            described["names"] = names  # the keys of an OrderedDict
+        return described
+    return {"type": kind, **model.config()}
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -117,26 +151,68 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"model files hold finite numbers only, found {name}")
 
 
-def _parameter_count(kind: str, config: dict[str, Any]) -> int | None:
+def _parameter_count(kind: object, config: dict[str, Any]) -> int | None:
     """How many parameters the architecture has, or None if its sizes are not plain ints."""
+    if kind == "Sequential":
+        modules = config.get("modules")
+        if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
+            return None
+        counts = [_parameter_count(m.get("type"), m) for m in modules]
+        return None if None in counts else sum(counts)  # type: ignore[arg-type]
     if kind == "MLP":
         sizes = [config.get("nin"), *(config.get("nouts") or [])]
     elif kind == "Layer":
         sizes = [config.get("nin"), config.get("nout")]
-    else:
+    elif kind == "Neuron":
         sizes = [config.get("nin"), 1]
+    elif kind == "Linear":
+        sizes = [config.get("in_features"), config.get("out_features")]
+    else:
+        return 0
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
         return None
+    if kind == "Linear":
+        return (sizes[0] + (config.get("bias") is not False)) * sizes[1]
     return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
 
-def _build(architecture: dict[str, Any], parameters: dict[str, Any], path: Path) -> Module:
+def _construct(architecture: object) -> Module:
+    """The model an architecture describes; TypeError or ValueError where it is invalid."""
+    if not isinstance(architecture, dict):
+        raise ValueError(f"a module is described by an object, got {architecture!r}")
     config = dict(architecture)
     kind = config.pop("type", None)
     if kind not in MODEL_TYPES:
         accepted = ", ".join(MODEL_TYPES)
+        raise ValueError(f"unknown architecture type {kind!r}; accepted: {accepted}")
+    if kind == "Sequential":
+        modules = config.pop("modules", None)
+        names = config.pop("names", [str(i) for i in range(len(modules or ()))])
+        if config or not isinstance(modules, list) or not isinstance(names, list):
+            raise ValueError(
+                "a Sequential is described by a list of 'modules' (and of their 'names') only"
+            )
+        if len(names) != len(modules):
+            raise ValueError(f"a Sequential has {len(modules)} modules but {len(names)} names")
+        pairs = zip(names, modules, strict=True)
+        built = OrderedDict((name, _construct(module)) for name, module in pairs)
+        if len(built) != len(names):
+            raise ValueError(f"a Sequential's module names must differ, got {names!r}")
+        return Sequential(built)
+    model_type = MODEL_TYPES[kind]
+    if model_type in WEIGHTED_TYPES:
+        # A fixed seed: the weights are about to be overwritten, and drawing from fresh
+        # entropy would be wasted work.
+        return model_type(**config, seed=0)
+    return model_type(**config)
+
+
+def _build(architecture: dict[str, Any], parameters: dict[str, Any], path: Path) -> Module:
+    kind = architecture.get("type")
+    if kind not in MODEL_TYPES:
+        accepted = ", ".join(MODEL_TYPES)
         raise ValueError(f"{path}: unknown architecture type {kind!r}; accepted: {accepted}")
-    count = _parameter_count(kind, config)
+    count = _parameter_count(kind, architecture)
     # Checked before building, so that a damaged or hostile size cannot make us build a model
     # bigger than the file itself.
     if count is not None and count > len(parameters):
@@ -145,8 +221,6 @@ def _build(architecture: dict[str, Any], parameters: dict[str, Any], path: Path)
             f"parameters, the file holds {len(parameters)}"
         )
     try:
-        # A fixed seed: the weights are about to be overwritten, and drawing from fresh entropy
-        # would be wasted work.
-        return MODEL_TYPES[kind](**config, seed=0)
+        return _construct(architecture)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: invalid {kind} architecture {architecture!r}: {error}") from None

@@ -223,14 +223,21 @@ class Dropout(Module):
         self._rng = make_rng(seed)
 
     def forward(self, x: Sequence[Value]) -> list[Value]:
-        """The inputs, each zeroed with probability ``p`` (training mode only)."""
+        """The inputs, each zeroed with probability ``p`` (training mode only); a batch too."""
         if not self.training or self.p == 0.0:
             return list(x)
         keep = 1.0 / (1.0 - self.p)
         rand = self._rng.random
         # Multiplying by 0.0 (not dropping the Value) keeps the graph's shape and passes a zero
         # gradient back, as PyTorch's mask does.
-        return [v * (0.0 if rand() < self.p else keep) for v in x]
+        return [
+            self(v) if isinstance(v, list | tuple) else v * (0.0 if rand() < self.p else keep)
+            for v in x
+        ]
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (used by ``nn.save``)."""
+        return {"p": self.p}
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"

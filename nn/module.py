@@ -3,7 +3,8 @@
 A Module's parameters are the Values among its attributes, found in the order the attributes
 were set: a Value attribute ``b`` is the parameter ``b``, a list of Values ``w`` gives ``w.0``,
 ``w.1``, ..., and a sub-Module (or a list of them, such as ``layers``) contributes its own
-parameters under its attribute's name: ``layers.0.neurons.3.w.1``. Attributes whose names
+parameters under its attribute's name: ``layers.0.neurons.3.w.1``. Lists nest: row ``j``,
+column ``i`` of a list of lists ``weight`` is ``weight.j.i``. Attributes whose names
 start with ``_`` are private and never searched. This is PyTorch's naming, found without its
 registration machinery.
 """
@@ -76,7 +77,7 @@ class Module:
         for attribute, item in vars(self).items():
             if attribute.startswith("_"):
                 continue
-            if isinstance(item, list | tuple):
+            if isinstance(item, list | tuple):  # one generator level less than _walk_item takes
                 for i, element in enumerate(item):
                     yield from _walk_item(f"{prefix}{attribute}.{i}", element)
             else:
@@ -198,6 +199,26 @@ class Module:
         for name, p in named:
             p.data = float(state_dict[name])
 
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (used by ``nn.save``); none here.
+
+        >>> Module().config()
+        {}
+        """
+        return {}
+
+    # -- PyTorch ------------------------------------------------------------------------------
+
+    def to_torch(self) -> Any:
+        """This module as a float64 ``torch.nn.Module`` with the same structure and weights.
+
+        Needs PyTorch, which is imported here and nowhere else; ``nn.from_torch`` goes back.
+        Which modules convert, and into what, is listed in ``nn.torch_convert``.
+        """
+        from nn.torch_convert import to_torch
+
+        return to_torch(self)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
 
@@ -207,3 +228,6 @@ def _walk_item(name: str, item: object) -> Iterator[tuple[str, Value]]:
         yield name, item
     elif isinstance(item, Module):
         yield from item._walk(name + ".")
+    elif isinstance(item, list | tuple):  # nested lists too: a matrix ``weight`` is ``weight.j.i``
+        for i, element in enumerate(item):
+            yield from _walk_item(f"{name}.{i}", element)

@@ -106,12 +106,18 @@ def plot_grad_norms(history: History) -> Figure:
 def predict_class(output: Any, threshold: float = 0.0) -> int:
     """The class an output stands for: ``output > threshold`` for one value, else the argmax.
 
+    One value in a list (a PyTorch-style layer's single output) counts as one value.
+
     >>> predict_class(Value(0.3)), predict_class([Value(0.1), Value(0.9), Value(0.5)])
     (1, 1)
+    >>> predict_class([Value(0.3)]), predict_class([Value(-0.3)])
+    (1, 0)
     """
     if isinstance(output, Value | int | float):
         return int(float(output) > threshold)
     values = [float(v) for v in output]
+    if len(values) == 1:
+        return int(values[0] > threshold)
     return max(range(len(values)), key=values.__getitem__)
 
 

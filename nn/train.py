@@ -8,8 +8,9 @@ validation data, in eval mode and without recording a graph.
 Accuracy needs to know what an output means, which the loss tells: ``hinge_loss`` scores
 (the sign is the class, targets -1/+1), ``binary_cross_entropy_with_logits`` logits (positive
 means class 1), ``binary_cross_entropy`` probabilities (0.5 and above means class 1),
-``cross_entropy`` logits (the largest is the class). For other losses accuracy is None unless
-an ``accuracy`` function is given.
+``cross_entropy`` logits (the largest is the class), and the loss modules ``BCEWithLogitsLoss``,
+``BCELoss`` and ``CrossEntropyLoss`` alike, on their lists. For other losses accuracy is None
+unless an ``accuracy`` function is given.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from typing import Any
 from autograd import Value, no_grad
 from nn import functional as F
 from nn.functional import l2_penalty
+from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
 from nn.module import Module
 from nn.optim import Optimizer
 from nn.schedulers import LRScheduler
+from nn.shapes import flatten
 
 Loss = Callable[[Any, Any], Value]
 Accuracy = Callable[[Sequence[Any], Sequence[Any]], float]
@@ -102,12 +105,30 @@ ACCURACY: dict[Callable[..., Value], Accuracy] = {
 }
 
 
+def _elementwise(accuracy: Accuracy) -> Accuracy:
+    """``accuracy`` over every element of a batch of samples (a loss module's shapes)."""
+    return lambda outputs, targets: accuracy(flatten(outputs), flatten(targets))
+
+
+# The loss modules, by type: their outputs and targets are samples (lists), not numbers.
+MODULE_ACCURACY: dict[type, Accuracy] = {
+    CrossEntropyLoss: _argmax_accuracy,
+    BCEWithLogitsLoss: _elementwise(_logit_accuracy),
+    BCELoss: _elementwise(_probability_accuracy),
+}
+
+
 def accuracy_for(loss: Callable[..., Value]) -> Accuracy | None:
-    """The accuracy function that matches a loss from ``nn.functional``, or None.
+    """The accuracy function that matches a loss from ``nn.functional`` or a loss module, or None.
 
     >>> accuracy_for(F.hinge_loss)([Value(2.0), Value(-1.0)], [1, 1])
     0.5
+    >>> from nn import BCEWithLogitsLoss
+    >>> accuracy_for(BCEWithLogitsLoss())([[Value(2.0)], [Value(-1.0)]], [[1.0], [1.0]])
+    0.5
     """
+    if isinstance(loss, Module):
+        return MODULE_ACCURACY.get(type(loss))
     return ACCURACY.get(loss)
 
 
@@ -303,12 +324,18 @@ def _check_count(name: str, n: object) -> int:
     return n
 
 
+# The first part of a parameter's name that lies inside a layer.
+LAYER_PARTS = ("neurons", "weight", "bias")
+
+
 def _layer_groups(model: Module) -> dict[str, list[Value]]:
-    """Parameters grouped by layer: the part of each name before ``neurons`` (``layers.0``)."""
+    """Parameters grouped by layer: the part of each name before ``neurons`` (``layers.0``), or
+    before ``weight`` or ``bias`` (a Sequential's ``0``, ``2``)."""
     groups: dict[str, list[Value]] = {}
     for name, p in model.named_parameters():
         parts = name.split(".")
-        key = ".".join(parts[: parts.index("neurons")]) if "neurons" in parts else ""
+        cut = next((i for i, part in enumerate(parts) if part in LAYER_PARTS), 0)
+        key = ".".join(parts[:cut])
         groups.setdefault(key or type(model).__name__.lower(), []).append(p)
     return groups
 

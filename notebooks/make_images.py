@@ -99,6 +99,43 @@ def spiral_regions(path: Path) -> None:
     fig.savefig(path, dpi=80)
 
 
+def pytorch_side_by_side(path: Path) -> None:
+    """Notebook 7: the same model trained on Values and, exported, in PyTorch: equal losses."""
+    import random
+
+    import torch
+
+    rng = random.Random(0)
+    inputs = [[rng.gauss(0.0, 1.0) for _ in range(10)] for _ in range(32)]
+    targets = [[x[0] - 2.0 * x[1] + 0.5 * x[2] + 0.1 * rng.gauss(0.0, 1.0)] for x in inputs]
+    model = nn.Sequential(nn.Linear(10, 64, seed=0), nn.ReLU(), nn.Linear(64, 1, seed=1))
+    twin = model.to_torch()
+    X = torch.tensor(inputs, dtype=torch.float64)
+    Y = torch.tensor(targets, dtype=torch.float64)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.001)
+    optimizer_t = torch.optim.Adam(twin.parameters(), lr=0.001)
+    ours, theirs = [], []
+    for _ in range(100):
+        loss = nn.MSELoss()(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        loss_t = torch.nn.MSELoss()(twin(X), Y)
+        optimizer_t.zero_grad()
+        loss_t.backward()
+        ours.append(loss.item())
+        theirs.append(loss_t.item())
+        optimizer.step()
+        optimizer_t.step()
+    fig = Figure(figsize=(5, 3.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(ours, label="ours (Values)", linewidth=3)
+    ax.plot(theirs, "--", label="PyTorch, exported with to_torch()", color="black")
+    ax.set(title="the same loop on both", xlabel="epoch", ylabel="MSE")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=80)
+
+
 def main() -> None:
     images = {
         "01_neuron_backward.svg": neuron_backward,
@@ -106,6 +143,7 @@ def main() -> None:
         "03_validation_loss.png": validation_loss,
         "04_fitted_curve.png": fitted_curve,
         "05_spiral_regions.png": spiral_regions,
+        "07_side_by_side.png": pytorch_side_by_side,
     }
     for name, make in images.items():
         make(IMAGES / name)

@@ -103,9 +103,10 @@ def test_loading_a_truncated_file_says_it_is_truncated_or_corrupt(tmp_path):
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.parametrize("make", [lambda: MLP(2, [2, 1], seed=0), lambda: pytorch_style_model()])
 @given(st.data())
-def test_any_damage_to_a_file_gives_value_error_or_an_identical_model(tmp_path, data):
-    text = saved_text(tmp_path)
+def test_any_damage_to_a_file_gives_value_error_or_an_identical_model(tmp_path, make, data):
+    text = save(make(), tmp_path / "m.json").read_text()
     original = load(tmp_path / "m.json").state_dict()
     cut = data.draw(st.integers(0, len(text) - 1))
     replacement = data.draw(st.text(max_size=3))
@@ -195,3 +196,99 @@ def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(tmp_path, monk
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
     assert load(path).state_dict() == good.state_dict()
+
+
+# -- the PyTorch-named modules ----------------------------------------------------------------
+
+
+def pytorch_style_model():
+    from nn import Dropout, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+
+    return Sequential(
+        Linear(3, 4, seed=0), ReLU(), Dropout(0.25), Linear(4, 4, bias=False, seed=1),
+        LeakyReLU(0.2), Sequential(Tanh(), Identity()), Linear(4, 1, seed=2), Sigmoid(),
+    )  # fmt: skip
+
+
+def test_round_trip_of_a_sequential_of_every_kind_of_layer(tmp_path):
+    model = pytorch_style_model()
+    copy = load(save(model, tmp_path / "m.json"))
+    assert repr(copy) == repr(model)
+    assert copy.state_dict() == model.state_dict()
+    copy.eval(), model.eval()
+    x = [[0.5, -1.0, 2.0], [0.0, 0.25, -0.75]]
+    assert [[v.data for v in y] for y in copy(x)] == [[v.data for v in y] for y in model(x)]
+    document = json.loads((tmp_path / "m.json").read_text())
+    assert document["architecture"]["modules"][0] == {
+        "type": "Linear", "in_features": 3, "out_features": 4, "bias": True,
+    }  # fmt: skip
+    assert "6.bias.0" in document["parameters"]
+
+
+def test_round_trip_of_a_lone_linear(tmp_path):
+    from nn import Linear
+
+    model = Linear(2, 3, bias=False, seed=4)
+    copy = load(save(model, tmp_path / "m.json"))
+    assert repr(copy) == repr(model) and copy.state_dict() == model.state_dict()
+
+
+def test_round_trip_of_a_sequential_named_by_an_ordered_dict(tmp_path):
+    from collections import OrderedDict
+
+    from nn import Linear, ReLU, Sequential
+
+    model = Sequential(OrderedDict([("fc", Linear(2, 2, seed=0)), ("act", ReLU())]))
+    path = save(model, tmp_path / "m.json")
+    assert json.loads(path.read_text())["architecture"]["names"] == ["fc", "act"]
+    copy = load(path)
+    assert repr(copy) == repr(model) and copy.state_dict() == model.state_dict()
+    assert "names" not in json.loads(save(Sequential(ReLU()), path).read_text())["architecture"]
+
+
+def test_save_names_a_module_inside_a_sequential_that_it_cannot_rebuild(tmp_path):
+    from nn import Linear, Module, MSELoss, Sequential
+
+    with pytest.raises(TypeError, match=r"can store .*Sequential.*, got Module"):
+        save(Sequential(Linear(2, 2), Module()), tmp_path / "m.json")
+    with pytest.raises(TypeError, match="got MSELoss"):
+        save(MSELoss(), tmp_path / "m.json")
+
+
+def sequential_document(tmp_path: Path) -> dict:
+    return json.loads(save(pytorch_style_model(), tmp_path / "m.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda a: a["modules"][0].update(type="Conv2d"), "unknown architecture type 'Conv2d'"),
+        (lambda a: a["modules"].append(3), "a module is described by an object, got 3"),
+        (lambda a: a.update(modules="Linear"), "described by a list of 'modules'"),
+        (lambda a: a.update(names=["a", "b"]), "has 8 modules but 2 names"),
+        (lambda a: a.update(names=["a"] * 8), "module names must differ"),
+        (lambda a: a.update(names=[[1]] * 8), "invalid Sequential architecture"),
+        (lambda a: a.update(names=[str(i) for i in range(7)] + ["x.y"]), "without '.'"),
+        (lambda a: a["modules"][0].update(bias="yes"), "Linear bias must be a bool"),
+        (lambda a: a["modules"][4].update(negative_slope="x"), "negative_slope must be a real"),
+        (lambda a: a["modules"][2].update(p=2.0), r"Dropout p must be in \[0, 1\)"),
+        (lambda a: a["modules"][0].update(in_features=2), "unexpected '0.weight.0.2'"),
+        (
+            lambda a: a["modules"][0].update(in_features=10**6),
+            "it has 4000025 parameters, the file holds 37",
+        ),
+        (
+            lambda a: a["modules"][5]["modules"].append(
+                {"type": "Linear", "in_features": 10**5, "out_features": 10**5}
+            ),
+            "it has 10000100037 parameters",
+        ),
+    ],
+)
+def test_damaged_sequential_files_raise_value_error_saying_what(tmp_path, edit, message):
+    document = sequential_document(tmp_path)
+    edit(document["architecture"])
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=message):
+        load(path)

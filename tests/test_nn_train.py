@@ -316,3 +316,28 @@ def test_numpy_arrays_work_as_data_inputs_and_targets():
     assert hinge_loss([model(x) for x in X], y).data == pytest.approx(
         evaluate(model, X, y, loss=hinge_loss)[0]
     )
+
+
+def test_fit_trains_a_sequential_with_a_loss_module_and_groups_norms_by_position():
+    from nn import Linear, MSELoss, Sequential, Tanh
+
+    model = Sequential(Linear(2, 4, seed=0), Tanh(), Linear(4, 1, seed=1))
+    X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]], [[1.0], [-1.0], [0.0], [0.0]]
+    opt = Adam(model.parameters(), lr=0.05)
+    history = fit(model, X, y, loss=MSELoss(), optimizer=opt, epochs=20, progress=False)
+    assert history.loss[-1] < history.loss[0] / 10
+    assert set(history.grad_norm) == {"0", "2"}
+
+
+def test_fit_measures_accuracy_for_the_classification_loss_modules():
+    from nn import BCEWithLogitsLoss, CrossEntropyLoss, Linear, ReLU, Sequential
+
+    X, y = make_moons(60, noise=0.1, seed=0)
+    for loss, outputs, targets in [
+        (CrossEntropyLoss(), 2, list(y)),
+        (BCEWithLogitsLoss(), 1, [[float(t)] for t in y]),
+    ]:
+        model = Sequential(Linear(2, 8, seed=0), ReLU(), Linear(8, outputs, seed=1))
+        opt = Adam(model.parameters(), lr=0.05)
+        history = fit(model, X, targets, loss=loss, optimizer=opt, epochs=30, progress=False)
+        assert history.accuracy[-1] >= 0.85
