@@ -124,6 +124,22 @@ class PythonProgram:
         """Value, input gradients and parameter gradients for one sample."""
         return self.function(*inputs, *params)
 
+    def run_batch(self, columns: list[Any], params: list[float], n: int) -> tuple[Any, Any, Any]:
+        """Per-sample values and input gradients, and each parameter's gradient summed."""
+        import numpy as np
+
+        rows = np.stack(columns, axis=1).tolist() if columns else [[]] * n
+        values, input_grads, totals = [], [], [0.0] * len(params)
+        for row in rows:
+            value, grads, param_grads = self.function(*row, *params)
+            values.append(value)
+            input_grads.append(grads)
+            totals = [t + g for t, g in zip(totals, param_grads, strict=True)]
+        columns_of_grads = [np.array(g, dtype=float) for g in zip(*input_grads, strict=True)]
+        if not columns_of_grads:
+            columns_of_grads = [np.zeros(n) for _ in columns]
+        return np.array(values, dtype=float), columns_of_grads, totals
+
 
 def _tuple(items: str, variables: tuple) -> str:
     """A tuple's contents: a lone item needs its trailing comma."""
