@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import GradcheckError, TraceError, Traced, Value, linear, trace
+from autograd import GradcheckError, Traced, TraceError, Value, linear, trace
 from autograd.ops import OPS
 from autograd.trace.traced import agree
 
@@ -90,7 +90,7 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
             (inf, 0.0),
             (3.0, -2.5),
         ],
-    ),  # fmt: skip
+    ),
     "exp": (lambda a: a.exp(), [(0.0,), (1.5,), (1000.0,), (-1000.0,), (nan,), (inf,), (-inf,)]),
     "log": (lambda a: a.log(), [(0.0,), (-1.0,), (2.5,), (inf,), (nan,), (1e-300,)]),
     "sqrt": (lambda a: a.sqrt(), [(0.0,), (-1.0,), (4.0,), (2.0,), (inf,)]),
@@ -326,7 +326,7 @@ def test_reading_a_parameter_or_an_intermediate_result_is_refused_too() -> None:
 
 def test_a_captured_leaf_is_refused_by_its_label() -> None:
     c = Value(2.0, label="scale")
-    with pytest.raises(TraceError, match="'scale'.*params="):
+    with pytest.raises(TraceError, match=r"'scale'.*params="):
         trace(lambda x: x * c, 1.0)
 
 

@@ -30,9 +30,10 @@ RTOL = 1e-12
 
 def _programs() -> dict[str, Callable[[Tape], Any]]:
     """The backends by name; NumPy is imported only when a NumPy backend is wanted."""
+    from autograd.trace.fused import FusedProgram
     from autograd.trace.numpy import NumpyProgram
 
-    return {"python": PythonProgram, "numpy": NumpyProgram}
+    return {"python": PythonProgram, "numpy": NumpyProgram, "fused": FusedProgram}
 
 
 # -- the structure of arguments: numbers, or lists and tuples of them nested to any depth -----
@@ -384,16 +385,18 @@ def trace(
 
     recording = run_traced(call, flat_names, numbers_, params)
     chain = BACKENDS if backend == "auto" else BACKENDS[BACKENDS.index(backend) :]
-    chain = tuple(name for name in chain if name != "fused")  # until the fused backend lands
     programs = _programs() if chain != ("python",) else {"python": PythonProgram}
     fallbacks: list[tuple[str, str]] = []
     for name in chain:
         try:
             program = programs[name](recording.tape)
+            reason = _agrees_on_example(program, recording)
         except LoweringError as err:
             fallbacks.append((name, str(err)))
             continue
-        reason = _agrees_on_example(program, recording)
+        except Exception as err:  # a bug of a backend must cost speed, never a wrong answer
+            fallbacks.append((name, f"{type(err).__name__}: {err}"))
+            continue
         if reason is None:
             return Traced(fn, shapes, recording, program, fallbacks)
         fallbacks.append((name, reason))
