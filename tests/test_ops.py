@@ -104,7 +104,7 @@ def test_every_op_gradient_matches_central_differences(name, data):
     values = [Value(x) for x in point[:n]]
     out = case.build(*values, *parameters)
     assert out.op == name
-    assert all(type(g) is float for g in out.local_grads)
+    assert all(isinstance(g, float) for g in out.local_grads)
     out.backward()
     # Central differences with h ~ 1e-6 err by about h**2 * |f'''| (truncation) plus
     # 1e-16 * |f| / h (rounding): below 1e-8 + 1e-6 * |f'| on these domains, while a wrong
@@ -121,6 +121,10 @@ AWKWARD = [
     ("relu at 0 is 0", lambda: Value(0.0).relu(), (0.0,)),
     ("relu below 0 is 0", lambda: Value(-2.0).relu(), (0.0,)),
     ("abs at 0 is 0", lambda: abs(Value(0.0)), (0.0,)),
+    ("abs at nan is 0", lambda: abs(Value(nan)), (0.0,)),
+    ("relu at nan is 1", lambda: Value(nan).relu(), (1.0,)),
+    ("1 / a tiny divisor is inf", lambda: 1 / Value(1e-310), (-inf,)),
+    ("log at a tiny number is inf", lambda: Value(1e-310).log(), (inf,)),
     ("abs below 0 is -1", lambda: abs(Value(-2.0)), (-1.0,)),
     ("sqrt at 0 is inf", lambda: Value(0.0).sqrt(), (inf,)),
     ("log at 0 is inf", lambda: Value(0.0).log(), (inf,)),
