@@ -23,6 +23,7 @@ operation      local derivative
                a ** b * log(a), taken as 0 where a is 0 and b >= 0 (``nan`` for a < 0)
 ``exp(a)``     exp(a)
 ``log(a)``     1 / a; ``inf`` at 0
+``log1p(a)``   1 / (1 + a); ``inf`` at -1
 ``sqrt(a)``    1 / (2 sqrt(a)); ``inf`` at 0
 ``tanh(a)``    1 - tanh(a) ** 2, as (1 - tanh(a)) (1 + tanh(a)), which keeps its digits
                where tanh(a) is near 1 (PyTorch rounds 1 - t * t once, with a fused op)
@@ -34,7 +35,15 @@ operation      local derivative
 ``sin(a)``     cos(a)
 ``cos(a)``     -sin(a)
 ``linear``     b + sum of w_i * x_i: x_i for each w_i, w_i for each x_i, 1 for b
+``bce(p, t)``  (p - t) / max(p (1 - p), 1e-12) in p, and -log(p / (1 - p)) in t:
+               PyTorch's formulas for binary_cross_entropy
 =============  =====================================================================
+
+``binary_cross_entropy`` is a row, not a formula of other rows, because PyTorch's gradient is
+not the derivative of its forward: its forward clamps each log at -100 and its gradient divides
+by at least 1e-12 (a float32 constant there, so 9.999999960041972e-13) instead, which keeps
+a confident wrong prediction learning. Made of logs, the gradient would be 0 where a log is
+clamped, ``-1e13`` for p = 1e-13, and lose digits where t is near p.
 
 Where PyTorch's backward formula *chooses* between the gradient from above and 0 (a mask)
 instead of multiplying, the table stores a ``StrongZero``: a 0.0 whose product with anything,
@@ -217,6 +226,15 @@ def sqrt(a: Any) -> Any:
     return math.sqrt(a) if a >= 0 else NAN
 
 
+def log1p(a: Any) -> Any:
+    """``log(1 + a)``, exact for tiny ``a``; ``-inf`` at -1 and ``nan`` below."""
+    if type(a) is not float:
+        return a.log1p()
+    if a > -1.0:
+        return math.log1p(a)
+    return -INF if a == -1.0 else NAN
+
+
 def sin(a: Any) -> Any:
     """The sine; ``nan`` for infinite input."""
     if type(a) is not float:
@@ -282,6 +300,35 @@ def d_linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any, out: Any)
     return (*inputs, *weights, 1.0)
 
 
+# PyTorch's binary_cross_entropy: its clamp of each log, and the least divisor of its gradient.
+LOG_FLOOR = -100.0
+BCE_EPSILON = 9.999999960041972e-13  # PyTorch's EPSILON = 1e-12, stored as a float32
+
+
+def at_least(x: Any, floor: float) -> Any:
+    """``max(x, floor)`` that keeps ``nan`` (as PyTorch's clamp does) and works on Values."""
+    return floor if float(x) < floor else x
+
+
+def binary_cross_entropy(p: float, t: float) -> float:
+    """``-(t log p + (1 - t) log(1 - p))`` with each log clamped at -100, as PyTorch has it.
+
+    >>> binary_cross_entropy(0.0, 1.0), round(binary_cross_entropy(0.8, 1.0), 6)
+    (100.0, 0.223144)
+    """
+    return (t - 1.0) * at_least(log1p(-p), LOG_FLOOR) - t * at_least(log(p), LOG_FLOOR)
+
+
+def d_bce_d_prob(p: Any, t: Any, out: Any) -> Any:
+    """PyTorch's (p - t) / max(p (1 - p), 1e-12): finite for every p in [0, 1]."""
+    return div(p - t, at_least((1.0 - p) * p, BCE_EPSILON))
+
+
+def d_bce_d_target(p: Any, t: Any, out: Any) -> Any:
+    """-logit(p) = -log(p / (1 - p)), unclamped, as PyTorch has it."""
+    return -log(div(p, 1.0 - p))
+
+
 def d_leaky_relu_d_a(a: Any, slope: Any, out: Any) -> Any:
     """1 for a > 0, else the slope (the slope at a = 0)."""
     return 1.0 if float(a) > 0 else slope
@@ -315,6 +362,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
                                      d_pow_d_exponent)),
     Op("exp",        exp,           (lambda a, out: out,)),
     Op("log",        log,           (lambda a, out: reciprocal(a),)),
+    Op("log1p",      log1p,         (lambda a, out: reciprocal(1.0 + a),)),
     Op("sqrt",       sqrt,          (lambda a, out: div(0.5, out),)),
     Op("tanh",       tanh,          (lambda a, out: (1.0 - out) * (1.0 + out),)),
     Op("sigmoid",    sigmoid,       (lambda a, out: out * (1.0 - out),)),
@@ -325,5 +373,9 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("sin",        sin,           (lambda a, out: cos(a),)),
     Op("cos",        cos,           (lambda a, out: -sin(a),)),
     Op("linear",     linear,        (d_linear,), variadic=True),
+    Op("binary_cross_entropy",
+                     binary_cross_entropy,
+                                    (d_bce_d_prob,
+                                     d_bce_d_target)),
 )}
 # fmt: on

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, no_grad
 from autograd.ops import OPS
+from autograd.value import binary_cross_entropy
 
 inf, nan = math.inf, math.nan
 
@@ -52,6 +53,8 @@ CASES: dict[str, Case] = {
     "**": Case(lambda a, b: a**b, st.tuples(within(0.5, 4), within(-3, 3))),
     "exp": Case(lambda a: a.exp(), st.tuples(within(-10, 10))),
     "log": Case(lambda a: a.log(), st.tuples(within(0.01, 100))),
+    "log1p": Case(lambda a: a.log1p(), st.tuples(within(-0.99, 100))),
+    "binary_cross_entropy": Case(binary_cross_entropy, st.tuples(within(0.01, 0.99), within(0, 1))),
     "sqrt": Case(lambda a: a.sqrt(), st.tuples(within(0.01, 100))),
     "tanh": Case(lambda a: a.tanh(), st.tuples(within(-10, 10))),
     "sigmoid": Case(lambda a: a.sigmoid(), st.tuples(within(-20, 20))),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, ops
 from autograd.ops import OPS, StrongZero, power
+from autograd.value import binary_cross_entropy
 
 torch = pytest.importorskip("torch")
 
@@ -85,6 +86,7 @@ FORMS: list[tuple[str, str, int, Callable[..., Any], Callable[..., Any], int]] =
     ("**", "c ** a", 1, lambda a, c: c**a, lambda a, c: c**a, 1),
     ("exp", "exp", 1, lambda a: a.exp(), lambda a: a.exp(), 0),
     ("log", "log", 1, lambda a: a.log(), lambda a: a.log(), 0),
+    ("log1p", "log1p", 1, lambda a: a.log1p(), lambda a: a.log1p(), 0),
     ("sqrt", "sqrt", 1, lambda a: a.sqrt(), lambda a: a.sqrt(), 0),
     ("tanh", "tanh", 1, lambda a: a.tanh(), lambda a: a.tanh(), 0),
     ("sigmoid", "sigmoid", 1, lambda a: a.sigmoid(), lambda a: a.sigmoid(), 0),
@@ -99,6 +101,14 @@ FORMS: list[tuple[str, str, int, Callable[..., Any], Callable[..., Any], int]] =
         5,
         lambda w1, w2, x1, x2, b: linear([w1, w2], [x1, x2], b),
         lambda w1, w2, x1, x2, b: b + w1 * x1 + w2 * x2,
+        0,
+    ),
+    (
+        "binary_cross_entropy",
+        "binary_cross_entropy",
+        2,
+        binary_cross_entropy,
+        F.binary_cross_entropy,
         0,
     ),
 ]
@@ -131,6 +141,9 @@ def test_every_op_matches_pytorch_for_any_input_and_any_gradient_from_above(form
     args = tuple(data.draw(numbers) for _ in range(n + plain))
     if label == "leaky_relu":
         args = (args[0], data.draw(st.floats(0, 1)))  # F.leaky_relu's slope is a real number
+    if label == "binary_cross_entropy":  # PyTorch refuses probabilities outside [0, 1]
+        probability = st.one_of(st.sampled_from([0.0, 1.0, 1e-13, 1 - 1e-13, 0.5]), st.floats(0, 1))
+        args = (data.draw(probability), data.draw(probability))
     seed = data.draw(seeds)
     if documented_difference(label, args):
         return
