@@ -351,7 +351,8 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
     """Scale all gradients together so that their 2-norm is at most ``max_norm``.
 
     Returns the total norm before clipping, a float. As in PyTorch, the scale factor is
-    ``max_norm / (norm + 1e-6)`` when that is below 1, else the gradients are left alone.
+    ``max_norm / (norm + 1e-6)`` when that is below 1 (or ``nan``), else the gradients are
+    left alone.
 
     >>> a, b = Value(0.0), Value(0.0)
     >>> a.grad, b.grad = 3.0, 4.0
@@ -363,9 +364,17 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
     params = _check_params(params, "clip_grad_norm_")
     # inf is allowed, as in PyTorch: it measures the norm and clips nothing.
     max_norm = _check_number("clip_grad_norm_", "max_norm", max_norm, 0.0, high_open=False)
-    total = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    if len(params) == 1:  # as PyTorch: the norm of one number is its size, never squared
+        total = abs(params[0].grad)
+    else:
+        try:
+            total = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+        except OverflowError:  # finite squares whose sum is beyond the largest float
+            total = math.inf
     coefficient = max_norm / (total + 1e-6)
-    if coefficient < 1.0:
+    # PyTorch multiplies every gradient by min(coefficient, 1): a nan norm (from one nan
+    # gradient, or inf / inf) makes every gradient nan, so no step silently uses the rest.
+    if not coefficient >= 1.0:
         for p in params:
             p.grad *= coefficient
     return total

@@ -33,7 +33,7 @@ def program(x_0, x_1, P, seed):
     A1 = np.where(Z1 > 0, Z1, np.where(Z1 != Z1, Z1, 0.0))
     out = A1[:, 0] + A1[:, 1]
     ...
-    G_Z1 = np.where(Z1 > 0, 1.0, 0.0) * G_A1
+    G_Z1 = np.where(Z1 <= 0, 0.0, G_A1)
     G_X1 = G_Z1 @ W1
     GP[W1_index] += G_Z1.T @ X1
     GP[b1_index] += G_Z1.sum(axis=0)
@@ -257,7 +257,12 @@ class FusedProgram:
         grouping = _Grouping(tape)
         self._evaluator = Evaluator(NUMPY)
         self._location = grouping.location
-        self._namespace: dict[str, Any] = {"np": np, "inf": math.inf, "nan": math.nan}
+        self._namespace: dict[str, Any] = {
+            "np": np,
+            "inf": math.inf,
+            "nan": math.nan,
+            "STRONG_ZERO": 0.0,
+        }
         self._param_names: dict[Variable, str] = {}
         self._grad: dict[Variable, Any] = {}  # the gradient Expr of each standalone Variable
         self._matrix_grads: set[str] = set()  # the matrices whose G_ exists by now

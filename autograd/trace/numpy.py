@@ -56,7 +56,7 @@ class NumpyProgram:
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
         arguments = f"{arguments}, seed" if arguments else "seed"
         self.source = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
-        namespace = {"np": np, "inf": math.inf, "nan": math.nan}
+        namespace = {"np": np, "inf": math.inf, "nan": math.nan, "STRONG_ZERO": 0.0}
         self.function = compile_source(self.source, namespace, self.backend)
 
     def run_batch(

@@ -43,7 +43,7 @@ class LoweringError(Exception):
 class Expr:
     """A number in generated code: the code that computes it, and how tightly it binds."""
 
-    __slots__ = ("code", "dialect", "negation_of", "precedence")
+    __slots__ = ("code", "dialect", "masked", "negation_of", "precedence", "reciprocal_of")
 
     def __init__(
         self, code: str, dialect: Dialect, precedence: int = ATOM, negation_of: Any = None
@@ -52,6 +52,11 @@ class Expr:
         self.dialect = dialect
         self.precedence = precedence
         self.negation_of = negation_of
+        # A NumPy value that is a strong zero (ops.StrongZero) where a condition holds:
+        # (condition, the value elsewhere). Its product with g is 0 there, whatever g is.
+        self.masked: tuple[Expr, Any] | None = None
+        # 1 / b from ops.reciprocal: where it overflows, its product with g is g / b.
+        self.reciprocal_of: Any = None
 
     def __repr__(self) -> str:
         return self.code
@@ -107,6 +112,9 @@ class Expr:
     def log(self) -> Expr:
         return self.dialect.call("log", self)
 
+    def log1p(self) -> Expr:
+        return self.dialect.call("log1p", self)
+
     def sqrt(self) -> Expr:
         return self.dialect.call("sqrt", self)
 
@@ -146,7 +154,9 @@ class Expr:
 
 
 def constant(x: Any) -> str:
-    """A plain number as code: ``2.0``, ``-1.0``, ``inf``, ``nan``."""
+    """A plain number as code: ``2.0``, ``-1.0``, ``inf``, ``nan``, ``STRONG_ZERO``."""
+    if isinstance(x, ops.StrongZero):
+        return "STRONG_ZERO"
     if isinstance(x, bool):
         return repr(x)
     return repr(float(x)) if isinstance(x, float) else repr(x)
@@ -179,6 +189,15 @@ def _add(a: Any, b: Any) -> Expr:
 
 
 def _multiply(a: Any, b: Any) -> Any:
+    for special, other in ((a, b), (b, a)):  # products that ops defines otherwise (NumPy)
+        if isinstance(special, Expr) and special.masked is not None:
+            condition, elsewhere = special.masked
+            return special.dialect.call("where", condition, 0.0, _multiply(elsewhere, other))
+        if isinstance(special, Expr) and special.reciprocal_of is not None:
+            divisor = special.reciprocal_of
+            overflowed = _binary(special.dialect.call("isinf", special), "&", divisor != 0, MUL)
+            product = _binary(special, "*", other, MUL)
+            return special.dialect.call("where", overflowed, other / divisor, product)
     # 1.0 * x is x and -1.0 * x is -x in IEEE 754, bit for bit (nan and -0.0 included).
     for one, x in ((a, b), (b, a)):
         if not isinstance(one, Expr) and type(one) in (float, int):
@@ -273,13 +292,36 @@ class NumpyDialect(Dialect):
         return self.call("power", a, b)
 
     def where(self, condition: Expr, if_true: Any, if_false: Any) -> Any:
-        return self.call("where", condition, if_true, if_false)
+        result = self.call("where", condition, if_true, if_false)
+        # A strong zero on one side (relu's mask) stays one: see Expr.masked.
+        if isinstance(if_true, ops.StrongZero) and not _is_masked(if_false):
+            result.masked = (condition, if_false)
+        elif isinstance(if_false, ops.StrongZero) and not _is_masked(if_true):
+            result.masked = (self.call("logical_not", condition), if_true)
+        elif _is_masked(if_true) or _is_masked(if_false):
+            raise LoweringError("a strong zero under more than one condition")
+        return result
+
+    def reciprocal(self, b: Any) -> Expr:
+        """ops.reciprocal: 1 / b, whose product with g is g / b where 1 / b overflows."""
+        result = self.divide(1.0, b)
+        result.reciprocal_of = b
+        return result
+
+
+def _is_masked(x: Any) -> bool:
+    return isinstance(x, ops.StrongZero) or (isinstance(x, Expr) and x.masked is not None)
 
 
 PYTHON, NUMPY = PythonDialect(), NumpyDialect()
 
 
 # -- running the table's code on names ------------------------------------------------------
+
+
+# Helpers whose result is a float subclass with its own product (ops.Reciprocal): running their
+# code on names cannot see that, so a dialect that cannot call them by name writes them itself.
+_SPECIAL_HELPERS = {"reciprocal"}
 
 
 class _NewBranch(Exception):
@@ -387,8 +429,13 @@ class Evaluator:
         def run(*args: Any) -> Any:
             if not any(isinstance(a, Expr) for a in _flat(args)):
                 return helper(*args)  # numbers only: the real helper, a constant
+            special = getattr(dialect, name, None)
+            if special is not None and name in _SPECIAL_HELPERS:
+                return special(*args)
             if not dialect.calls_branching_helpers:
                 return copy(*args)
+            if helper.__code__.co_exceptiontable:  # it catches what names cannot raise
+                return dialect.call(name, *args)
             depth = getattr(_local, "by_name", 0)
             _local.by_name = depth + 1
             try:
