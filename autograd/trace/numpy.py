@@ -14,7 +14,7 @@ def program(x, seed):
     t1 = np.where(x > 0, x, np.where(x != x, x, 0.0))
     out = t1 * 2.0
     g_t1 = 2.0 * seed
-    g_x = np.where(x > 0, 1.0, 0.0) * g_t1
+    g_x = np.where(x <= 0, 0.0, g_t1)
     return out, (g_x,), ()
 """
 

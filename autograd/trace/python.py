@@ -12,7 +12,7 @@ for bit. Gradients are named after what they belong to: ``g_w1`` is d out / d w1
 def program(x, y):
     t1 = x * y
     out = tanh(t1)
-    g_t1 = 1.0 - out * out
+    g_t1 = (1.0 - out) * (1.0 + out)
     g_x = y * g_t1
     g_y = x * g_t1
     return out, (g_x, g_y), ()
