@@ -534,3 +534,27 @@ def test_a_layer_with_mixed_activations_is_grouped_by_activation() -> None:
     xs = np.random.default_rng(1).normal(size=(5, 3))
     for x in xs:
         assert traced.check(list(x))
+
+
+def test_python_batches_compute_what_only_parameters_decide_once() -> None:
+    w = Value(0.5, label="w")
+
+    def f(x):
+        return (x * w).tanh() + 0.01 * nn.functional.l2_penalty([w])
+
+    traced = trace(f, 1.0, params=[w], backend="python")
+    batch_source = traced.source.split("def batch(")[1]
+    before_loop = batch_source.split("for x, in samples:")[0]
+    assert "w * w" in before_loop  # the penalty, once per batch
+    values, grads = traced.batch([1.0, -2.0, 3.0], reduce="sum")
+    expected = [engine(f, [x], [w]) for x in (1.0, -2.0, 3.0)]
+    assert all(agree(e[0], v) for e, v in zip(expected, values, strict=True))
+    assert all(agree(e[1][0], g) for e, g in zip(expected, grads, strict=True))
+    assert agree(math.fsum(e[2][0] for e in expected), w.grad)
+
+
+def test_python_batches_of_a_function_of_parameters_only() -> None:
+    w = Value(3.0)
+    traced = trace(lambda x: w * w, 1.0, params=[w], backend="python")
+    values, grads = traced.batch([1.0, 2.0], reduce="sum")
+    assert values.tolist() == [9.0, 9.0] and grads.tolist() == [0.0, 0.0] and w.grad == 12.0

@@ -251,17 +251,17 @@ _RESERVED = (
 
 
 class _Namer:
-    """Unique names for the program's variables, each with a free ``g_`` name beside it."""
+    """Unique names for the program's variables, with free ``g_`` and ``G_`` names beside."""
 
     def __init__(self) -> None:
         self.taken = set(_RESERVED)
 
     def __call__(self, wanted: str) -> str:
         name, k = wanted, 1
-        while name in self.taken or f"g_{name}" in self.taken:
+        while name in self.taken or f"g_{name}" in self.taken or f"G_{name}" in self.taken:
             k += 1
             name = f"{wanted}_{k}"
-        self.taken.update((name, f"g_{name}"))
+        self.taken.update((name, f"g_{name}", f"G_{name}"))
         return name
 
 
