@@ -232,7 +232,15 @@ def run_traced(
 
 
 def _identifier(text: str, fallback: str) -> str:
-    """``text`` made a Python identifier: ``layers.0.w.1`` -> ``layers_0_w_1``."""
+    """``text`` made a Python identifier, short: ``layers.0.neurons.3.w.1`` -> ``w_0_3_1``.
+
+    A dotted label (a module's parameter name) keeps its last word and its indices: in a
+    2-64-64-3 network every name appears a dozen times, and the short ones halve the source.
+    """
+    parts = text.split(".")
+    words = [part for part in parts if not part.isdigit()]
+    if len(parts) > 1 and words:
+        text = "_".join([words[-1], *(part for part in parts if part.isdigit())])
     name = "".join(c if c.isalnum() or c == "_" else "_" for c in text).strip("_")
     if not name:
         return fallback
