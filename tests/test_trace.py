@@ -558,3 +558,19 @@ def test_python_batches_of_a_function_of_parameters_only() -> None:
     traced = trace(lambda x: w * w, 1.0, params=[w], backend="python")
     values, grads = traced.batch([1.0, 2.0], reduce="sum")
     assert values.tolist() == [9.0, 9.0] and grads.tolist() == [0.0, 0.0] and w.grad == 12.0
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda a, b: nn.functional.softmax([a, b])[0],
+        lambda a, b: nn.functional.binary_cross_entropy(a.sigmoid(), 1.0) * b,
+        lambda a, b: nn.functional.binary_cross_entropy_with_logits(a, 1.0) * b,
+    ],
+    ids=["softmax", "binary_cross_entropy", "binary_cross_entropy_with_logits"],
+)
+def test_library_functions_that_still_read_numbers_are_refused_naming_both_lines(loss) -> None:
+    with pytest.raises(TraceError) as caught:
+        trace(loss, 0.5, 2.0)
+    assert caught.value.filename == __file__  # the user's line
+    assert "nn/functional.py" in str(caught.value)  # and the library's
