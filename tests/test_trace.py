@@ -574,3 +574,18 @@ def test_library_functions_that_still_read_numbers_are_refused_naming_both_lines
         trace(loss, 0.5, 2.0)
     assert caught.value.filename == __file__  # the user's line
     assert "nn/functional.py" in str(caught.value)  # and the library's
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_sum_of_thousands_of_terms_is_written_in_parts_with_the_same_result(backend) -> None:
+    weights = [Value(math.sin(i), label=f"w.{i}") for i in range(3000)]
+
+    def f(x):
+        return linear(weights, [x * 0.5 + i for i in range(3000)], 0.0)
+
+    traced = trace(f, 1.0, params=weights, backend=backend)
+    assert traced.backend == backend
+    if backend != "fused":  # fused sums the neuron as a matrix product instead
+        assert "_part1 = " in traced.source
+    check = assert_exact if backend == "python" else assert_close
+    check(engine(f, [2.0], weights), compiled(traced, [2.0], weights))

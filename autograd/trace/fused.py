@@ -58,6 +58,7 @@ from autograd.trace.symbolic import (
     Evaluator,
     Expr,
     LoweringError,
+    Spill,
     code,
 )
 from autograd.trace.tape import Instruction, Operand, Tape, Variable, split_variadic
@@ -342,8 +343,9 @@ class FusedProgram:
             return [f"{ins.out.name} = {bias_code} + P[{w}] @ P[{x}]"]
         self._unpack_params(ins, prologue)
         args = tuple(self._operand(a) for a in ins.args)
-        result = self._evaluator.forward(ins.op, args)
-        return [f"{ins.out.name} = {code(result, CONDITIONAL)}"]
+        with Spill(ins.out.name) as spill:
+            result = self._evaluator.forward(ins.op, args)
+        return [*spill.lines, f"{ins.out.name} = {code(result, CONDITIONAL)}"]
 
     def _unpack_params(self, ins: Instruction, prologue: list[str]) -> None:
         for a in ins.args:

@@ -27,7 +27,17 @@ from itertools import count
 from typing import Any
 
 from autograd import ops
-from autograd.trace.symbolic import ADD, ATOM, CONDITIONAL, PYTHON, Dialect, Evaluator, Expr, code
+from autograd.trace.symbolic import (
+    ADD,
+    ATOM,
+    CONDITIONAL,
+    PYTHON,
+    Dialect,
+    Evaluator,
+    Expr,
+    Spill,
+    code,
+)
 from autograd.trace.tape import Instruction, Operand, Tape, Variable
 
 _programs = count(1)
@@ -86,7 +96,9 @@ def write_forward(
     lines = []
     for instruction in tape.instructions if instructions is None else instructions:
         args = tuple(_operand(a, evaluator.dialect) for a in instruction.args)
-        result = evaluator.forward(instruction.op, args)
+        with Spill(instruction.out.name) as spill:
+            result = evaluator.forward(instruction.op, args)
+        lines += spill.lines
         lines.append(f"{instruction.out.name} = {code(result, CONDITIONAL)}")
     return lines
 

@@ -43,15 +43,29 @@ class LoweringError(Exception):
 class Expr:
     """A number in generated code: the code that computes it, and how tightly it binds."""
 
-    __slots__ = ("code", "dialect", "masked", "negation_of", "precedence", "reciprocal_of")
+    __slots__ = (
+        "code",
+        "depth",
+        "dialect",
+        "masked",
+        "negation_of",
+        "precedence",
+        "reciprocal_of",
+    )
 
     def __init__(
-        self, code: str, dialect: Dialect, precedence: int = ATOM, negation_of: Any = None
+        self,
+        code: str,
+        dialect: Dialect,
+        precedence: int = ATOM,
+        negation_of: Any = None,
+        depth: int = 0,
     ) -> None:
         self.code = code
         self.dialect = dialect
         self.precedence = precedence
         self.negation_of = negation_of
+        self.depth = depth  # how deeply its operations nest: CPython's compiler has a limit
         # A NumPy value that is a strong zero (ops.StrongZero) where a condition holds:
         # (condition, the value elsewhere). Its product with g is 0 there, whatever g is.
         self.masked: tuple[Expr, Any] | None = None
@@ -176,10 +190,50 @@ def _dialect_of(*operands: Any) -> Dialect:
     return next(x.dialect for x in operands if isinstance(x, Expr))
 
 
+def _depth(x: Any) -> int:
+    return x.depth if isinstance(x, Expr) else 0
+
+
+# CPython's compiler recurses once per nested operation and gives up near a thousand or so
+# levels (a linear node of 20,000 terms is one chain of 40,000 operations).
+SPILL_DEPTH = 200
+
+
+class Spill:
+    """Statements that name parts of a deep expression, to be written before its own.
+
+    ``b + w1 * x1 + ... + wn * xn`` becomes ``t1_part1 = b + ... + w200 * x200`` and then
+    ``t1 = t1_part1 + ...``: the same operations in the same order, so the same result.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.lines: list[str] = []
+
+    def __enter__(self) -> Spill:
+        self._saved = getattr(_local, "spill", None)
+        _local.spill = self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _local.spill = self._saved
+
+    def name(self, x: Expr) -> Expr:
+        name = f"{self.prefix}_part{len(self.lines) + 1}"
+        self.lines.append(f"{name} = {code(x, CONDITIONAL)}")
+        return Expr(name, x.dialect, ATOM)
+
+
 def _binary(a: Any, symbol: str, b: Any, precedence: int) -> Expr:
     """``a symbol b`` for a left-associative operator: the right side needs tighter binding."""
+    spill = getattr(_local, "spill", None)
+    if spill is not None and max(_depth(a), _depth(b)) >= SPILL_DEPTH:
+        if _depth(a) >= _depth(b):
+            a = spill.name(a)
+        else:
+            b = spill.name(b)
     text = f"{code(a, precedence)} {symbol} {code(b, precedence + 1)}"
-    return Expr(text, _dialect_of(a, b), precedence)
+    return Expr(text, _dialect_of(a, b), precedence, depth=max(_depth(a), _depth(b)) + 1)
 
 
 def _add(a: Any, b: Any) -> Expr:
@@ -247,7 +301,8 @@ class PythonDialect(Dialect):
     calls_branching_helpers = True
 
     def call(self, function: str, *args: Any) -> Expr:
-        return Expr(f"{function}({_arguments(self, args)})", self)
+        depth = max(map(_depth, args), default=0) + 1
+        return Expr(f"{function}({_arguments(self, args)})", self, depth=depth)
 
     def math_call(self, function: str, *args: Any) -> Expr:
         # ops.tanh is math.tanh, and ops.exp is math.exp with inf for an overflow: where
@@ -280,7 +335,8 @@ class NumpyDialect(Dialect):
     name = "numpy"
 
     def call(self, function: str, *args: Any) -> Expr:
-        return Expr(f"np.{function}({_arguments(self, args)})", self)
+        depth = max(map(_depth, args), default=0) + 1
+        return Expr(f"np.{function}({_arguments(self, args)})", self, depth=depth)
 
     def math_call(self, function: str, *args: Any) -> Expr:
         return self.call(_NUMPY_NAMES.get(function, function), *args)
