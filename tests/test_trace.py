@@ -589,3 +589,15 @@ def test_a_sum_of_thousands_of_terms_is_written_in_parts_with_the_same_result(ba
         assert "_part1 = " in traced.source
     check = assert_exact if backend == "python" else assert_close
     check(engine(f, [2.0], weights), compiled(traced, [2.0], weights))
+
+
+def test_batch_arrays_takes_a_flat_parameter_array_and_leaves_grad_alone() -> None:
+    w, b = Value(2.0), Value(-1.0)
+    traced = trace(lambda x: (w * x + b).relu(), 1.0, params=[w, b], backend="fused")
+    values, grads, param_grads = traced.batch_arrays([1.0, 3.0], params=np.array([0.5, 1.0]))
+    assert values.tolist() == [1.5, 2.5]
+    assert grads.tolist() == [[0.5], [0.5]]
+    assert param_grads.tolist() == [2.0, 1.0]  # the mean of (x, 1) over the two samples
+    assert (w.grad, b.grad, w.data) == (0.0, 0.0, 2.0)
+    with pytest.raises(ValueError, match="2 numbers"):
+        traced.batch_arrays([1.0], params=[1.0])

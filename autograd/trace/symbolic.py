@@ -33,7 +33,7 @@ from autograd.ops import Op
 from autograd.trace.tape import split_variadic
 
 # Operator precedence, for printing no more parentheses than Python needs.
-CONDITIONAL, COMPARE, ADD, MUL, UNARY, ATOM = 10, 40, 60, 70, 80, 100
+CONDITIONAL, COMPARE, BITWISE, ADD, MUL, UNARY, ATOM = 10, 40, 50, 60, 70, 80, 100
 
 
 class LoweringError(Exception):
@@ -44,6 +44,7 @@ class Expr:
     """A number in generated code: the code that computes it, and how tightly it binds."""
 
     __slots__ = (
+        "choice",
         "code",
         "depth",
         "dialect",
@@ -66,6 +67,7 @@ class Expr:
         self.precedence = precedence
         self.negation_of = negation_of
         self.depth = depth  # how deeply its operations nest: CPython's compiler has a limit
+        self.choice: tuple[Any, Any, Any] | None = None  # NumPy's where(c, x, y): (c, x, y)
         # A NumPy value that is a strong zero (ops.StrongZero) where a condition holds:
         # (condition, the value elsewhere). Its product with g is 0 there, whatever g is.
         self.masked: tuple[Expr, Any] | None = None
@@ -249,7 +251,7 @@ def _multiply(a: Any, b: Any) -> Any:
             return special.dialect.call("where", condition, 0.0, _multiply(elsewhere, other))
         if isinstance(special, Expr) and special.reciprocal_of is not None:
             divisor = special.reciprocal_of
-            overflowed = _binary(special.dialect.call("isinf", special), "&", divisor != 0, MUL)
+            overflowed = _binary(special.dialect.call("isinf", special), "&", divisor != 0, BITWISE)
             product = _binary(special, "*", other, MUL)
             return special.dialect.call("where", overflowed, other / divisor, product)
     # 1.0 * x is x and -1.0 * x is -x in IEEE 754, bit for bit (nan and -0.0 included).
@@ -348,7 +350,13 @@ class NumpyDialect(Dialect):
         return self.call("power", a, b)
 
     def where(self, condition: Expr, if_true: Any, if_false: Any) -> Any:
+        inner = getattr(if_false, "choice", None)
+        if inner is not None and code(inner[1], ATOM) == code(if_true, ATOM):
+            # where(c1, x, where(c2, x, y)) is where(c1 | c2, x, y): one pass over the data
+            condition = _binary(condition, "|", inner[0], BITWISE)
+            if_false = inner[2]
         result = self.call("where", condition, if_true, if_false)
+        result.choice = (condition, if_true, if_false)
         # A strong zero on one side (relu's mask) stays one: see Expr.masked.
         if isinstance(if_true, ops.StrongZero) and not _is_masked(if_false):
             result.masked = (condition, if_false)

@@ -193,25 +193,55 @@ class Traced:
         (``reduce="mean"``) or the sum (``"sum"``) over the samples of d value / d p to
         ``p.grad`` of every parameter.
         """
+        values, input_grads, param_grads = self.batch_arrays(*args, reduce=reduce)
+        for p, g in zip(self.params, param_grads.tolist(), strict=True):
+            p.grad += g
+        n = len(values)
+        grads = []
+        start = 0
+        for shape in self._shapes:
+            size = _size(shape)
+            grads.append(input_grads[:, start : start + size].reshape((n, *_array_shape(shape))))
+            start += size
+        return values, grads[0] if len(grads) == 1 else tuple(grads)
+
+    def batch_arrays(
+        self, *args: Any, params: Any = None, reduce: str = "mean"
+    ) -> tuple[Any, Any, Any]:
+        """``batch`` on flat arrays, leaving every ``.grad`` alone (for training loops).
+
+        ``params`` is an array of the parameters' numbers in the order of ``self.params``
+        (default: their ``.data``). Returns the per-sample values (n,), the gradients of the
+        flattened arguments (n, inputs), and the mean or sum over the samples of each
+        parameter's gradient (len(params),).
+
+        >>> from autograd import Value
+        >>> w = Value(2.0)
+        >>> traced = trace(lambda x: w * x * x, 1.0, params=[w])
+        >>> values, grads, param_grads = traced.batch_arrays([1.0, 3.0], reduce="sum")
+        >>> values.tolist(), grads.tolist(), param_grads.tolist(), w.grad
+        ([2.0, 18.0], [[4.0], [12.0]], [10.0], 0.0)
+        """
         import numpy as np
 
         if reduce not in ("mean", "sum"):
             raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
         columns, n = self._columns(args)
+        if params is None:
+            params = [p.data for p in self.params]
+        elif len(params) != len(self.params):
+            raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
         values, input_grads, param_totals = self._program.run_batch(
-            columns, [p.data for p in self.params], n
+            columns, [float(x) for x in params], n
         )
-        scale = 1.0 / n if reduce == "mean" else 1.0
-        for p, total in zip(self.params, param_totals, strict=True):
-            p.grad += float(total) * scale if reduce == "mean" else float(total)
-        grads = []
-        start = 0
-        for shape in self._shapes:
-            size = _size(shape)
-            block = np.stack([0.0 + g for g in input_grads[start : start + size]], axis=-1)
-            start += size
-            grads.append(block.reshape((n, *_array_shape(shape))))
-        return np.asarray(values, dtype=float), grads[0] if len(grads) == 1 else tuple(grads)
+        totals = np.asarray(param_totals, dtype=float).reshape(len(self.params))
+        if reduce == "mean":
+            totals = totals / n
+        if input_grads:
+            grads = np.stack([np.broadcast_to(g, (n,)) for g in input_grads], axis=-1) + 0.0
+        else:
+            grads = np.zeros((n, 0))
+        return np.asarray(values, dtype=float), grads, totals
 
     def _columns(self, args: Sequence[Any]) -> tuple[list[Any], int]:
         """One array of per-sample numbers for each of the tape's inputs, and the batch size."""
