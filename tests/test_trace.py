@@ -601,3 +601,15 @@ def test_batch_arrays_takes_a_flat_parameter_array_and_leaves_grad_alone() -> No
     assert (w.grad, b.grad, w.data) == (0.0, 0.0, 2.0)
     with pytest.raises(ValueError, match="2 numbers"):
         traced.batch_arrays([1.0], params=[1.0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_function_of_parameters_alone_traces_with_no_arguments(backend) -> None:
+    params = [Value(3.0), Value(-4.0)]
+    traced = trace(lambda: 1e-4 * nn.functional.l2_penalty(params), params=params, backend=backend)
+    assert traced.backend == backend
+    value, grads = traced()
+    assert agree(value, 25e-4) and grads == ()
+    assert agree(params[0].grad, 6e-4) and agree(params[1].grad, -8e-4)
+    with pytest.raises(ValueError, match="no arguments"):
+        traced.batch()

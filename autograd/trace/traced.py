@@ -276,6 +276,11 @@ class Traced:
                 )
             n = len(samples)
             columns.extend(samples[:, j] for j in range(samples.shape[1]))
+        if n is None:
+            raise ValueError(
+                "batch needs arguments with a batch axis; a function of no "
+                "arguments has no batch: call it instead"
+            )
         if not n:
             raise ValueError("batch needs at least one sample")
         return columns, n
