@@ -132,3 +132,29 @@ def test_numpy_backends_write_the_engines_arithmetic_on_random_graphs(program, p
     expected = engine(fn, point)
     assert bits(got[0]) == bits(expected[0])
     assert [bits(g) for g in got[1]] == [bits(g) for g in expected[1]]
+
+
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "linear"]),
+    seed=st.integers(0, 1000),
+    points=st.lists(st.lists(numbers, min_size=3, max_size=3), min_size=1, max_size=3),
+)
+def test_fused_layers_of_any_shape_and_activation_agree_with_the_engine(
+    sizes, activation, seed, points
+) -> None:
+    import nn
+
+    model = nn.MLP(3, sizes, activation=activation, seed=seed)
+
+    def loss(x):
+        out = model(x)
+        outs = out if isinstance(out, list) else [out]
+        return linear([1.0] * len(outs), [o * o for o in outs], 0.0).sqrt()
+
+    traced = trace(loss, points[0], params=model.parameters(), backend="fused")
+    assert traced.backend == "fused", traced.fallbacks
+    if len(sizes) > 1 or sizes[0] > 1:
+        assert "@ W1.T" in traced.source
+    for point in points:
+        assert traced.check(point)
