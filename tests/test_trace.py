@@ -613,3 +613,11 @@ def test_a_function_of_parameters_alone_traces_with_no_arguments(backend) -> Non
     assert agree(params[0].grad, 6e-4) and agree(params[1].grad, -8e-4)
     with pytest.raises(ValueError, match="no arguments"):
         traced.batch()
+
+
+def test_trace_records_even_when_called_inside_no_grad() -> None:
+    from autograd import no_grad
+
+    with no_grad():
+        traced = trace(lambda x: x * x, 3.0, backend="python")
+    assert traced(2.0) == (4.0, 4.0)

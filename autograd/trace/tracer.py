@@ -22,7 +22,7 @@ from typing import Any
 
 from autograd import ops
 from autograd.backward import sweep
-from autograd.modes import _tracing, state
+from autograd.modes import _tracing, enable_grad, state
 from autograd.trace.tape import Instruction, Operand, Tape, Variable
 from autograd.value import Value
 
@@ -217,7 +217,7 @@ def run_traced(
     for p in params:
         p.__class__ = TracedValue
     try:
-        with _tracing(recorder):
+        with enable_grad(), _tracing(recorder):  # a trace records, even inside no_grad
             output = call(leaves)
     finally:
         for p in params:
