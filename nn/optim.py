@@ -53,6 +53,9 @@ class Optimizer:
 
     hyperparameters: tuple[str, ...] = ()
     state_names: tuple[str, ...] = ()
+    # The lr when the first scheduler was attached; every scheduler on this optimizer takes it
+    # as its base_lr (PyTorch's param_group["initial_lr"]), see nn.schedulers.
+    initial_lr: float | None = None
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = _check_params(params, type(self).__name__)
@@ -367,10 +370,9 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
     if len(params) == 1:  # as PyTorch: the norm of one number is its size, never squared
         total = abs(params[0].grad)
     else:
-        try:
-            total = math.sqrt(math.fsum(p.grad * p.grad for p in params))
-        except OverflowError:  # finite squares whose sum is beyond the largest float
-            total = math.inf
+        # A plain sum of squares that are never negative loses no digits worth fsum's cost,
+        # and beyond the largest float it is inf (fsum would raise OverflowError).
+        total = math.sqrt(sum([p.grad * p.grad for p in params]))
     coefficient = max_norm / (total + 1e-6)
     # PyTorch multiplies every gradient by min(coefficient, 1): a nan norm (from one nan
     # gradient, or inf / inf) makes every gradient nan, so no step silently uses the rest.
