@@ -175,3 +175,77 @@ def test_a_chain_that_would_drive_lr_below_zero_is_refused_and_changes_nothing()
     with pytest.raises(ValueError, match=r"CosineAnnealingLR would set lr to -0\.002"):
         second.step()  # PyTorch sets lr = -0.002 here
     assert (opt.lr, second.last_epoch) == (0.0, 4)
+
+
+# -- optimizers, with every option, over many random steps --------------------------------
+
+from nn.optim import Adam, AdamW, RMSprop  # noqa: E402
+
+OPTIMIZERS = {
+    "SGD": (
+        SGD,
+        {
+            "lr": st.floats(0.001, 0.5),
+            "momentum": st.sampled_from([0.0, 0.5, 0.9]),
+            "dampening": st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+            "weight_decay": st.sampled_from([0.0, 0.01, 0.3]),
+            "nesterov": st.booleans(),
+        },
+    ),
+    "Adam": (
+        Adam,
+        {
+            "lr": st.floats(0.001, 0.5),
+            "betas": st.tuples(
+                st.sampled_from([0.0, 0.3, 0.5, 0.9]), st.sampled_from([0.5, 0.999])
+            ),
+            "eps": st.sampled_from([1e-8, 1e-3]),
+            "weight_decay": st.sampled_from([0.0, 0.1]),
+            "amsgrad": st.booleans(),
+        },
+    ),
+    "AdamW": (
+        AdamW,
+        {
+            "lr": st.floats(0.001, 0.5),
+            "betas": st.tuples(st.sampled_from([0.3, 0.9]), st.sampled_from([0.5, 0.999])),
+            "weight_decay": st.sampled_from([0.0, 0.01, 0.3]),
+            "amsgrad": st.booleans(),
+        },
+    ),
+    "RMSprop": (
+        RMSprop,
+        {
+            "lr": st.floats(0.001, 0.1),
+            "alpha": st.sampled_from([0.4, 0.9, 0.99]),
+            "eps": st.sampled_from([1e-8, 1e-3]),
+            "momentum": st.sampled_from([0.0, 0.5, 0.9]),
+            "weight_decay": st.sampled_from([0.0, 0.1]),
+            "centered": st.booleans(),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@given(data=st.data())
+def test_every_optimizer_option_steps_as_pytorch_over_many_random_steps(name, data):
+    cls, strategies = OPTIMIZERS[name]
+    options = data.draw(st.fixed_dictionaries(strategies))
+    if name == "SGD" and options["nesterov"]:  # PyTorch's rule: momentum, no dampening
+        options.update(momentum=0.9, dampening=0.0)
+    steps = data.draw(st.integers(1, 60))
+    grads = [data.draw(st.lists(st.floats(-10, 10), min_size=3, max_size=3)) for _ in range(steps)]
+    start = [0.5, -1.5, 2.0]
+    params = [Value(x) for x in start]
+    ours = cls(params, **options)
+    tensor = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    theirs = getattr(torch.optim, name)([tensor], **options)
+    for row in grads:
+        for p, g in zip(params, row, strict=True):
+            p.grad = g
+        tensor.grad = torch.tensor(row, dtype=torch.float64)
+        ours.step()
+        theirs.step()
+        for p, t in zip(params, tensor.tolist(), strict=True):
+            assert same(p.data, t), (options, p.data, t)
