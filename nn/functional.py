@@ -18,6 +18,7 @@ import numbers
 from collections.abc import Collection, Sequence
 
 from autograd import Value, linear
+from autograd.ops import sign
 from autograd.value import binary_cross_entropy as _binary_cross_entropy
 
 Number = int | float
@@ -252,10 +253,6 @@ def l2_penalty(params: Sequence[Value]) -> Value:
     return linear(params, params, 0.0)
 
 
-def _sign(x: float) -> float:
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
-
-
 def l1_penalty(params: Sequence[Value]) -> Value:
     """The sum of absolute values ``sum(|p|)``, as one node.
 
@@ -263,6 +260,6 @@ def l1_penalty(params: Sequence[Value]) -> Value:
     7.0
     """
     params = [_as_value(p, "l1_penalty parameter") for p in params]
-    # sign(p) * p is |p| exactly, and sign(p) is d|p|/dp (0 at 0, as abs() has it).
-    signs = [_sign(p.data) for p in params]
+    # sign(p) * p is |p| exactly, and sign(p) is d|p|/dp (0 at 0 and at nan, as abs() has it).
+    signs = [sign(p.data) for p in params]
     return linear(signs, params, 0.0)

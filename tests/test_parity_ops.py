@@ -33,7 +33,8 @@ seeds = st.one_of(st.sampled_from([1.0, -1.0, 0.0, inf, -inf, nan, 1e-20, 1e300]
 
 
 def close(ours: float, theirs: float) -> bool:
-    """Equal to 1e-12, nan to nan, inf to the same inf; below the normal range, to its spacing.
+    """Equal to 1e-12, nan to nan, inf to the same inf, 0.0 to 0.0 and -0.0 to -0.0 (``1 / x``
+    tells them apart); below the normal range, to its spacing.
 
     Results smaller than the smallest normal number (2 ** -1022) carry fewer digits, so two
     correct formulas (``x * x * x`` in PyTorch, ``pow(x, 3)`` here) may differ there by far
@@ -41,6 +42,8 @@ def close(ours: float, theirs: float) -> bool:
     """
     if math.isnan(ours) or math.isnan(theirs):
         return math.isnan(ours) and math.isnan(theirs)
+    if ours == 0 and theirs == 0:
+        return math.copysign(1, ours) == math.copysign(1, theirs)
     return math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=SMALLEST_NORMAL)
 
 
@@ -108,7 +111,7 @@ FORMS: list[tuple[str, str, int, Callable[..., Any], Callable[..., Any], int]] =
         "binary_cross_entropy",
         2,
         binary_cross_entropy,
-        F.binary_cross_entropy,
+        lambda p, t: F.binary_cross_entropy(p, t, reduction="none"),
         0,
     ),
 ]
@@ -278,3 +281,8 @@ def test_a_number_divided_by_a_value_is_true_division_where_pytorchs_reciprocal_
     assert "``c / x`` for a plain number ``c`` is Python's true division" in " ".join(
         ops.__doc__.split()
     )
+
+
+def test_relu_keeps_the_sign_of_zero_as_pytorch_does():
+    t = torch.tensor(-0.0, dtype=torch.float64)
+    assert (1.0 / Value(-0.0).relu()).data == (1.0 / t.relu()).item() == -inf
