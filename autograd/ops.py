@@ -264,8 +264,8 @@ def tanh(a: float) -> float:
 
 
 def relu(a: float) -> float:
-    """``max(a, 0)``; ``nan`` stays ``nan``."""
-    return a if a > 0 or a != a else 0.0
+    """``max(a, 0)``; ``nan`` stays ``nan`` and -0.0 stays -0.0, as in PyTorch."""
+    return 0.0 if a < 0 else a
 
 
 def leaky_relu(a: float, slope: float) -> float:

@@ -265,6 +265,7 @@ def l1_penalty(params: Sequence[Value]) -> Value:
     7.0
     """
     params = [_as_value(p, "l1_penalty parameter") for p in params]
-    # abs() rather than sign(p) * p: the same numbers, and no number read to build it, so a
-    # traced loss stays right when a parameter changes sign.
+    # abs() rather than sign(p) * p: the same numbers (and the gradient 0 at 0 and at nan, as
+    # abs() has it), with no number read to build it, so a traced loss stays right when a
+    # parameter changes sign.
     return _sum([abs(p) for p in params])

@@ -13,7 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value
-from nn.functional import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy
+from nn.functional import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_penalty,
+    l2_penalty,
+    mse_loss,
+)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -115,3 +122,41 @@ def test_cross_entropy_matches_pytorch_for_logits_of_any_size(samples):
     for mine_row, torch_row in zip(ours_in, theirs_in.grad.tolist(), strict=True):
         for mine, torchs in zip(mine_row, torch_row, strict=True):
             assert close(mine.grad, torchs, scale=1.0), (mine.grad, torchs)
+
+
+any_number = st.one_of(
+    st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, 1e300]), st.floats(-10, 10)
+)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (l1_penalty, lambda t: t.abs().sum()),
+        (l2_penalty, lambda t: (t * t).sum()),
+    ],
+    ids=["l1_penalty", "l2_penalty"],
+)
+@given(st.lists(any_number, min_size=1, max_size=4))
+def test_penalties_match_pytorch_gradients_at_any_parameters(ours, theirs, params):
+    values = [Value(p) for p in params]
+    ours(values).backward()
+    t = tensor(params)
+    theirs(t).backward()
+    for v, g in zip(values, t.grad.tolist(), strict=True):
+        assert (math.isnan(v.grad) and math.isnan(g)) or v.grad == g, (v.grad, g)
+
+
+@given(st.lists(st.tuples(any_number, any_number), min_size=1, max_size=4))
+def test_mse_loss_matches_pytorch_at_any_inputs(pairs):
+    preds, targets = map(list, zip(*pairs, strict=True))
+    values = [Value(p) for p in preds]
+    loss = mse_loss(values, targets)
+    loss.backward()
+    t = tensor(preds)
+    torch_loss = F.mse_loss(t, torch.tensor(targets, dtype=torch.float64))
+    torch_loss.backward()
+    both_nan = math.isnan(loss.data) and math.isnan(torch_loss.item())
+    assert both_nan or close(loss.data, torch_loss.item())
+    for v, g in zip(values, t.grad.tolist(), strict=True):
+        assert (math.isnan(v.grad) and math.isnan(g)) or close(v.grad, g), (v.grad, g)

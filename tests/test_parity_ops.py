@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, ops
+from autograd.backward import gradients
 from autograd.ops import OPS, StrongZero, power
 from autograd.value import binary_cross_entropy, max_shift
 
@@ -32,15 +33,20 @@ numbers = st.one_of(st.sampled_from(AWKWARD), st.floats(-20, 20), st.floats())
 seeds = st.one_of(st.sampled_from([1.0, -1.0, 0.0, inf, -inf, nan, 1e-20, 1e300]), st.floats())
 
 
-def close(ours: float, theirs: float) -> bool:
+def close(ours: float, theirs: float, *, gradient: bool = False) -> bool:
     """Equal to 1e-12, nan to nan, inf to the same inf; below the normal range, to its spacing.
 
     Results smaller than the smallest normal number (2 ** -1022) carry fewer digits, so two
     correct formulas (``x * x * x`` in PyTorch, ``pow(x, 3)`` here) may differ there by far
     more than 1e-12 relatively while differing by less than 2 ** -1022 absolutely.
+
+    Values tell 0.0 from -0.0 (``1 / x`` does). Gradients do not: a gradient here is a sum that
+    starts at 0.0, and 0.0 + -0.0 is 0.0, where PyTorch's first contribution is the gradient.
     """
     if math.isnan(ours) or math.isnan(theirs):
         return math.isnan(ours) and math.isnan(theirs)
+    if ours == 0 and theirs == 0 and not gradient:
+        return math.copysign(1, ours) == math.copysign(1, theirs)
     return math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=SMALLEST_NORMAL)
 
 
@@ -118,7 +124,7 @@ FORMS: list[tuple[str, str, int, Callable[..., Any], Callable[..., Any], int]] =
         "binary_cross_entropy",
         2,
         binary_cross_entropy,
-        F.binary_cross_entropy,
+        lambda p, t: F.binary_cross_entropy(p, t, reduction="none"),
         0,
     ),
 ]
@@ -163,7 +169,12 @@ def test_every_op_matches_pytorch_for_any_input_and_any_gradient_from_above(form
     if label in SENSITIVITY_TO_THE_RESULT and math.isfinite(seed) and ours[0] != theirs[0]:
         slack = abs(seed) * SENSITIVITY_TO_THE_RESULT[label](ours[0]) * abs(ours[0] - theirs[0])
     for mine, torchs in zip(ours[1], theirs[1], strict=True):
-        assert close(mine, torchs) or abs(mine - torchs) <= slack, (args, seed, ours, theirs)
+        assert close(mine, torchs, gradient=True) or abs(mine - torchs) <= slack, (
+            args,
+            seed,
+            ours,
+            theirs,
+        )
 
 
 # -- the defects this file was written for ------------------------------------------------
@@ -288,3 +299,95 @@ def test_a_number_divided_by_a_value_is_true_division_where_pytorchs_reciprocal_
     assert "``c / x`` for a plain number ``c`` is Python's true division" in " ".join(
         ops.__doc__.split()
     )
+
+
+def test_relu_keeps_the_sign_of_zero_as_pytorch_does():
+    t = torch.tensor(-0.0, dtype=torch.float64)
+    assert (1.0 / Value(-0.0).relu()).data == (1.0 / t.relu()).item() == -inf
+
+
+# -- random expressions: a mask or a nan must act on the whole graph as in PyTorch ---------
+
+UNARY = {
+    "exp": lambda a: a.exp(),
+    "log": lambda a: a.log(),
+    "log1p": lambda a: a.log1p(),
+    "sqrt": lambda a: a.sqrt(),
+    "tanh": lambda a: a.tanh(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "relu": lambda a: a.relu(),
+    "abs": abs,
+    "sin": lambda a: a.sin(),
+    "neg": lambda a: -a,
+    "square": lambda a: a**2,
+    "to_the_0": lambda a: a**0.0,
+    "reciprocal": lambda a: 1.0 / a,
+    "minus_1": lambda a: a - 1.0,
+}
+BINARY = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+
+expressions = st.recursive(
+    st.tuples(st.just("x"), st.integers(0, 1)),
+    lambda children: st.one_of(
+        st.tuples(st.sampled_from(sorted(UNARY)), children),
+        st.tuples(st.sampled_from(sorted(BINARY)), children, children),
+    ),
+    max_leaves=6,
+)
+
+
+def evaluate(tree: tuple, xs: list[Any]) -> Any:
+    if tree[0] == "x":
+        return xs[tree[1]]
+    if tree[0] in UNARY:
+        return UNARY[tree[0]](evaluate(tree[1], xs))
+    return BINARY[tree[0]](evaluate(tree[1], xs), evaluate(tree[2], xs))
+
+
+def agree(ours: float, theirs: float, *, gradient: bool = False, scale: float = 0.0) -> bool:
+    """The same kind of number (nan, the same inf, the same zero) and, if finite, close.
+
+    Over several operations the ulp-sized differences of PyTorch's vectorized functions may
+    grow, so finite numbers are compared to 1e-9; and where a sum cancels (``x / x`` has the
+    gradient 1 / x - (x / x) / x), to 1e-12 of ``scale``, the largest term summed (for a
+    value: the largest value in its graph).
+    """
+    if not (math.isfinite(ours) and math.isfinite(theirs)) or (ours == 0 and theirs == 0):
+        return close(ours, theirs, gradient=gradient)
+    return math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-12 * scale)
+
+
+def largest_term(out: Value, seed: float) -> float:
+    """The largest finite contribution ``local * gradient`` that backward adds up."""
+    terms = [
+        abs(local * grad)
+        for node, grad in gradients(out, seed).items()
+        for local in node.local_grads
+    ]
+    return max([t for t in terms if math.isfinite(t)], default=0.0)
+
+
+@given(expressions, st.tuples(numbers, numbers), seeds)
+def test_random_expressions_match_pytorch_at_any_point_with_any_gradient(tree, point, seed):
+    xs = [Value(p) for p in point]
+    out = evaluate(tree, xs)
+    if not isinstance(out, Value):
+        return
+    out.backward(seed)
+    ts = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in point]
+    torch_out = evaluate(tree, ts)
+    torch_out.backward(torch.tensor(seed, dtype=torch.float64))
+    theirs = [0.0 if t.grad is None else t.grad.item() for t in ts]
+    largest_value = max(
+        [abs(n.data) for n, _ in gradients(out, 0.0).items() if math.isfinite(n.data)], default=0.0
+    )
+    assert agree(out.data, torch_out.item(), scale=largest_value), (out.data, torch_out.item())
+    scale = largest_term(out, seed)
+    for x, g in zip(xs, theirs, strict=True):
+        assert agree(x.grad, g, gradient=True, scale=scale), ([x.grad for x in xs], theirs)

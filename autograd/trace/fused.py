@@ -30,7 +30,7 @@ def program(x_0, x_1, P, seed):
     b1 = P[b1_index]
     X1 = np.stack((x_0, x_1), axis=1)
     Z1 = X1 @ W1.T + b1
-    A1 = np.where((Z1 > 0) | (Z1 != Z1), Z1, 0.0)
+    A1 = np.where(Z1 < 0, 0.0, Z1)
     out = A1[:, 0] + A1[:, 1]
     ...
     G_Z1 = np.where(Z1 <= 0, 0.0, G_A1)

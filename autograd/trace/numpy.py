@@ -11,7 +11,7 @@ are in the engine, not accidents to warn about.
 >>> from autograd.trace import trace
 >>> print(trace(lambda x: x.relu() * 2, 1.0, backend="numpy").source, end="")
 def program(x, seed):
-    t1 = np.where((x > 0) | (x != x), x, 0.0)
+    t1 = np.where(x < 0, 0.0, x)
     out = t1 * 2.0
     g_t1 = 2.0 * seed
     g_x = np.where(x <= 0, 0.0, g_t1)
