@@ -10,8 +10,9 @@ the operation instead of becoming a node: ``(2 * x).inputs`` is ``(x,)``. The fu
 list, numbers included, stays available to drawings and to ``grad(..., create_graph=True)``.
 
 Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``"/"``,
-``"**"``, ``"exp"``, ``"log"``, ``"sqrt"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``,
-``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"`` and ``"linear"`` (see ``linear``).
+``"**"``, ``"exp"``, ``"log"``, ``"log1p"``, ``"sqrt"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``,
+``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"``, ``"linear"`` (see ``linear``) and
+``"binary_cross_entropy"`` (see ``binary_cross_entropy``).
 ``a - b`` is recorded as ``a + (b * -1)`` and ``-a`` as ``a * -1``.
 """
 
@@ -61,13 +62,13 @@ def _node(
     out._local_grads = local_grads
     out._args = args
     out._uses = 0
-    if not modes.all_plain and not state.plain:  # no_grad or detect_anomaly: off the fast path
+    if not modes.all_plain and not state.plain:  # no_grad, detect_anomaly, trace: off the fast path
         _apply_mode(out)
     return out
 
 
 def _apply_mode(out: Value) -> None:
-    """Check a new node for anomalies, and cut it off from its graph when not recording."""
+    """Check a new node for anomalies, cut it off when not recording, show it to a tracer."""
     if state.anomaly and not math.isfinite(out.data):
         operands = out.args
         shown = ", ".join(repr(float(a)) for a in operands)
@@ -77,6 +78,8 @@ def _apply_mode(out: Value) -> None:
         out._op = None
         out._inputs = out._local_grads = ()
         out._args = None
+    if state.tracer is not None:
+        state.tracer(out, True)
 
 
 def _constant(x: Any) -> float | Any:
@@ -185,6 +188,8 @@ class Value:
         self._local_grads: Any = ()
         self._args: float | tuple[Any, ...] | None = None
         self._uses = 0
+        if not modes.all_plain and state.tracer is not None:  # a leaf made inside a trace
+            state.tracer(self, False)
 
     @property
     def label(self) -> str:
@@ -297,6 +302,14 @@ class Value:
 
         >>> Value(0.0).log(), Value(-1.0).log()
         (Value(data=-inf, grad=0.0), Value(data=nan, grad=0.0))
+        """,
+    )
+    log1p = _function(
+        "log1p",
+        """``log(1 + self)``, to the last digit even where ``self`` is tiny.
+
+        >>> Value(1e-20).log1p().data, Value(-1.0).log1p().data
+        (1e-20, -inf)
         """,
     )
     sqrt = _function("sqrt", "The square root; ``nan`` below 0.")
@@ -461,6 +474,31 @@ def _number(x: Any) -> float:
     return number
 
 
+max_shift = _operator("max_shift")
+max_shift.__name__ = max_shift.__qualname__ = "max_shift"
+max_shift.__doc__ = """The larger finite Value: a shift with no gradient (``finite_max``).
+
+>>> max_shift(Value(2.0), Value(5.0)).data, max_shift(Value(2.0), 7.0).local_grads
+(5.0, (0.0,))
+"""
 _leaky_relu = _operator("leaky_relu")
+_binary_cross_entropy = _operator("binary_cross_entropy")
+
+
+def binary_cross_entropy(prob: Value, target: Value | Number) -> Value:
+    """One node for PyTorch's ``binary_cross_entropy(prob, target)``, with PyTorch's gradient.
+
+    Each log is clamped at -100 and the gradient is ``(p - t) / max(p (1 - p), 1e-12)``
+    (see ``ops.py``); ``nn.binary_cross_entropy`` checks its inputs and averages these.
+
+    >>> p = Value(1e-13)
+    >>> loss = binary_cross_entropy(p, 1.0)
+    >>> loss.backward()
+    >>> round(loss.data, 6), p.grad
+    (29.933606, -1000000003995.7028)
+    """
+    return _binary_cross_entropy(prob, target)
+
+
 _LINEAR = ops.OPS["linear"]
 _linear_forward, (_linear_derivatives,) = _LINEAR.forward, _LINEAR.derivatives
