@@ -18,10 +18,10 @@ import itertools
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from autograd.files import write_atomically
 from nn.layers import MLP, Layer, Neuron
 from nn.module import Module
 
@@ -56,26 +56,9 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
         "parameters": state,
     }
     path = Path(path)
-    write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    write_atomically(path, text.encode("utf-8"))
     return path
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``: write a temporary file beside it, fsync, then rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); give it the permissions an ordinary write
-        # would: those of the file it replaces, else read for all.
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(temporary, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def load(path: str | os.PathLike[str]) -> Module:
