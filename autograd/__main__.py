@@ -6,13 +6,17 @@ Run ``python -m autograd draw --help`` for the whole story.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from autograd.backward import topological_order
 from autograd.draw import FORMATS, RANKDIRS, render
 from autograd.expression import ACCEPTED, parse
+from autograd.files import check_writable
 from autograd.value import Value
 
 DRAW_DESCRIPTION = "\n\n".join(
@@ -21,10 +25,10 @@ DRAW_DESCRIPTION = "\n\n".join(
         "Build EXPR from Values, run backward from its result, print each variable's value "
         "and gradient, and draw the graph to a file.",
         'EXPR is an arithmetic expression over named variables, such as "tanh(x1*w1 + x2*w2 '
-        f"+ b)\". Accepted: {ACCEPTED}. It is parsed with Python's ast module and never run as "
-        "Python code: anything else (attribute access, subscripts, strings, lambdas, calls to "
-        "other names, ...) is refused. Each variable becomes one Value labelled with its name; "
-        "give each a value with --set.",
+        f'+ b)". Accepted: {ACCEPTED}. It is read by a parser that knows only this syntax and '
+        "is never run as Python code: anything else (attribute access, subscripts, strings, "
+        "lambdas, calls to other names, ...) is refused. Each variable becomes one Value "
+        "labelled with its name; give each a value with --set.",
     )
 )
 
@@ -37,8 +41,8 @@ draws edges from each result to its inputs, labelled with the local derivative a
 gradient they carry, numbers the Values in the order the backward sweep visits them and
 colours them by |grad| on a log scale.
 
-Put EXPR before the options: --set takes every NAME=NUMBER that follows it. An EXPR that
-starts with a minus sign goes last, after --: draw --set x=1 y=2 -- "-x*y".
+Put EXPR before the options: --set takes every NAME=NUMBER that follows it. An EXPR may
+start with a minus sign ("-x*y"); one that reads exactly as an option (-o) goes after --.
 
 examples:
   python -m autograd draw "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88
@@ -49,6 +53,8 @@ examples:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Bad input of any kind ends with one line on stderr and the exit status 2.
 
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -61,20 +67,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrote .../g.dot (forward graph)
     0
     """
-    parser, draw_parser = _parsers()
+    parser, commands = _parsers()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in commands:
+        argv = _expression_as_operand(argv, commands[argv[0]])
     args = parser.parse_args(argv)
+    return _draw(args, commands["draw"])
+
+
+def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The draw command: everything is checked before anything is printed or written."""
     try:
         expression = parse(args.expr)
+    except ValueError as err:
+        _refuse(parser, str(err))
+    names = [name for name, _ in args.set]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        given = " and ".join(f"{name}={number:g}" for name, number in args.set if name == twice[0])
+        _refuse(parser, f"--set gives {twice[0]} more than one value ({given}); give each one")
+    try:
         root, variables = expression.build(dict(args.set))
     except ValueError as err:
         message = str(err)
         if message.startswith("no value given"):
             message += "; give it with --set NAME=NUMBER"
-        draw_parser.error(message)
+        _refuse(parser, message)
     if Path(args.output).suffix.lower() not in FORMATS:
-        draw_parser.error(
+        _refuse(
+            parser,
             f"cannot tell the format of {args.output!r} from its suffix; "
-            f"use one of {', '.join(FORMATS)}"
+            f"use one of {', '.join(FORMATS)}",
+        )
+    try:
+        check_writable(args.output)
+    except OSError as err:
+        _refuse(parser, str(err))
+    order = topological_order(root)
+    nodes = len(order) + sum(1 for v in order if not v.is_leaf)  # Values and operations
+    if nodes > args.max_nodes:
+        _refuse(
+            parser,
+            f"the graph has {nodes} nodes (Values and operations), more than --max-nodes "
+            f"{args.max_nodes}; pass --max-nodes {nodes} to draw it anyway",
         )
     root.backward()
     _print_table(args.expr.strip(), root.data, variables)
@@ -89,8 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             step=args.step,
             cluster=args.cluster,
         )
-    except (ValueError, RuntimeError, OSError) as err:
-        print(f"{draw_parser.prog}: error: {err}", file=sys.stderr)
+    except (ValueError, OSError) as err:
+        _refuse(parser, str(err))
+    except RuntimeError as err:  # Graphviz's dot is missing or failed: not the input's fault
+        print(f"{parser.prog}: error: {_one_line(str(err))}", file=sys.stderr)
         return 1
     print(f"wrote {path} ({mode} graph)")
     return 0
@@ -144,11 +181,48 @@ _positive = _whole_number_from(1)
 _step = _whole_number_from(0)
 
 
-def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The parser of the whole command line, and that of its ``draw`` command."""
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _refuse(self, f"{message} (see {self.prog} --help)")
+
+
+def _refuse(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+    """End the program as argparse does for bad input: exit status 2, one line on stderr."""
+    parser.exit(2, f"{parser.prog}: error: {_one_line(message)}\n")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.splitlines())
+
+
+def _expression_as_operand(argv: list[str], command: argparse.ArgumentParser) -> list[str]:
+    """``argv`` with an expression such as ``-x*y`` moved after ``--``, where argparse takes it.
+
+    argparse reads every argument that starts with ``-`` as an option; one that is no option
+    of the command (not even with a value attached: ``-og.svg``) is the user's expression.
+    """
+    if "--" in argv:
+        return argv
+    options = set(command._option_string_actions)
+    for i, arg in enumerate(argv[1:], start=1):
+        is_option = arg[:2] in options or _LONG_OPTION.fullmatch(arg)  # --typo: argparse says
+        if arg.startswith("-") and not is_option and not _NEGATIVE_NUMBER.fullmatch(arg):
+            return [*argv[:i], *argv[i + 1 :], "--", arg]
+    return argv
+
+
+_LONG_OPTION = re.compile(r"--[A-Za-z][\w-]*(=.*)?", re.DOTALL)
+_NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d*)?|-\.\d+")  # argparse's test: these are operands
+
+
+def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser of the whole command line, and that of each command by name."""
+    parser = _Parser(
         prog="python -m autograd",
         description="Command line tools of the autograd engine.",
+        allow_abbrev=False,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     draw = commands.add_parser(
@@ -157,6 +231,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         description=DRAW_DESCRIPTION,
         epilog=DRAW_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     draw.add_argument("expr", metavar="EXPR", help='the expression, e.g. "x*y + tanh(x)"')
     draw.add_argument(
@@ -207,7 +282,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         action="store_true",
         help="group nn neurons and layers into boxes, read from parameter labels",
     )
-    return parser, draw
+    return parser, {"draw": draw}
 
 
 if __name__ == "__main__":

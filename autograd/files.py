@@ -44,7 +44,17 @@ def write_atomically(path: str | os.PathLike[str], content: bytes) -> Path:
         raise type(error)(error.errno, error.strerror, str(path)) from None
 
 
-def _replace(path: Path, content: bytes) -> None:
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Raise the error ``write_atomically(path, ...)`` would raise for where ``path`` is.
+
+    For a command line, which checks its output file before it starts the work.
+
+    >>> check_writable("no/such/folder/x.svg")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: cannot write 'no/such/folder/x.svg': there is no folder 'no/such/folder'
+    """
+    path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {str(path)!r}: it is a folder; give a file name")
     if path.exists() and not path.is_file():
@@ -55,6 +65,11 @@ def _replace(path: Path, content: bytes) -> None:
         raise NotADirectoryError(f"cannot write {str(path)!r}: {folder!r} is a file, not a folder")
     if not path.parent.exists():
         raise FileNotFoundError(f"cannot write {str(path)!r}: there is no folder {folder!r}")
+    return path
+
+
+def _replace(path: Path, content: bytes) -> None:
+    check_writable(path)
     path = Path(os.path.realpath(path))  # write what a link points to, and keep the link
     folder = path.parent
     temporary = folder / f".{path.name[:_NAME_KEPT]}.{secrets.token_hex(8)}.tmp"
