@@ -9,11 +9,11 @@ import argparse
 import re
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from autograd.backward import topological_order
+from autograd.cli import ArgumentParser, refuse, whole_number_from
 from autograd.draw import FORMATS, RANKDIRS, render
 from autograd.expression import ACCEPTED, parse
 from autograd.files import check_writable
@@ -80,21 +80,21 @@ def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         expression = parse(args.expr)
     except ValueError as err:
-        _refuse(parser, str(err))
+        refuse(parser, str(err))
     names = [name for name, _ in args.set]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         given = " and ".join(f"{name}={number:g}" for name, number in args.set if name == twice[0])
-        _refuse(parser, f"--set gives {twice[0]} more than one value ({given}); give each one")
+        refuse(parser, f"--set gives {twice[0]} more than one value ({given}); give each one")
     try:
         root, variables = expression.build(dict(args.set))
     except ValueError as err:
         message = str(err)
         if message.startswith("no value given"):
             message += "; give it with --set NAME=NUMBER"
-        _refuse(parser, message)
+        refuse(parser, message)
     if Path(args.output).suffix.lower() not in FORMATS:
-        _refuse(
+        refuse(
             parser,
             f"cannot tell the format of {args.output!r} from its suffix; "
             f"use one of {', '.join(FORMATS)}",
@@ -102,11 +102,11 @@ def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         check_writable(args.output)
     except OSError as err:
-        _refuse(parser, str(err))
+        refuse(parser, str(err))
     order = topological_order(root)
     nodes = len(order) + sum(1 for v in order if not v.is_leaf)  # Values and operations
     if nodes > args.max_nodes:
-        _refuse(
+        refuse(
             parser,
             f"the graph has {nodes} nodes (Values and operations), more than --max-nodes "
             f"{args.max_nodes}; pass --max-nodes {nodes} to draw it anyway",
@@ -125,9 +125,9 @@ def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             cluster=args.cluster,
         )
     except (ValueError, OSError) as err:
-        _refuse(parser, str(err))
+        refuse(parser, str(err))
     except RuntimeError as err:  # Graphviz's dot is missing or failed: not the input's fault
-        print(f"{parser.prog}: error: {_one_line(str(err))}", file=sys.stderr)
+        print(f"{parser.prog}: error: {' '.join(str(err).splitlines())}", file=sys.stderr)
         return 1
     print(f"wrote {path} ({mode} graph)")
     return 0
@@ -162,39 +162,8 @@ def _assignment(text: str) -> tuple[str, float]:
     return name, value
 
 
-def _whole_number_from(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number no smaller than ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {minimum} or more, got {value}")
-        return value
-
-    return parse
-
-
-_positive = _whole_number_from(1)
-_step = _whole_number_from(0)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with its errors on one line (no usage block) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        _refuse(self, f"{message} (see {self.prog} --help)")
-
-
-def _refuse(parser: argparse.ArgumentParser, message: str) -> NoReturn:
-    """End the program as argparse does for bad input: exit status 2, one line on stderr."""
-    parser.exit(2, f"{parser.prog}: error: {_one_line(message)}\n")
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.splitlines())
+_positive = whole_number_from(1)
+_step = whole_number_from(0)
 
 
 def _expression_as_operand(argv: list[str], command: argparse.ArgumentParser) -> list[str]:
@@ -219,7 +188,7 @@ _NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d*)?|-\.\d+")  # argparse's test: these 
 
 def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The parser of the whole command line, and that of each command by name."""
-    parser = _Parser(
+    parser = ArgumentParser(
         prog="python -m autograd",
         description="Command line tools of the autograd engine.",
         allow_abbrev=False,
