@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import os
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -78,22 +79,59 @@ def load(path: str | os.PathLike[str]) -> Module:
         raise ValueError(
             f"{path} is not a valid model file (truncated or corrupt JSON: {error})"
         ) from error
+    except RecursionError:  # json's decoder recurses into each nested [ or {
+        raise ValueError(
+            f"{path} is not a model file: its JSON is nested too deeply to read"
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path} is not a model file: its 'format' is not {FORMAT!r}")
     version = document.get("version")
-    if version != VERSION:
+    if version != VERSION or isinstance(version, bool):
         raise ValueError(
-            f"{path} has format version {version!r}; this version of nn reads version {VERSION}"
+            f"{path} has format version {_show(version)}; this version of nn reads "
+            f"version {VERSION}"
         )
     for key in ("architecture", "parameters"):
         if not isinstance(document.get(key), dict):
             raise ValueError(f"{path} is missing its {key!r} object")
-    model = _build(document["architecture"], document["parameters"], path)
+    parameters = document["parameters"]
+    bad = [name for name, x in parameters.items() if not _is_finite_float(x)]
+    if bad:
+        shown = ", ".join(f"{name}={_show(parameters[name])}" for name in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise ValueError(
+            f"{path}: parameters must be finite numbers that fit in a float; not so: {shown}{more}"
+        )
+    model = _build(document["architecture"], parameters, path)
     try:
-        model.load_state_dict(document["parameters"])
+        model.load_state_dict(parameters)
     except ValueError as error:
         raise ValueError(f"{path}: the parameters do not match the architecture: {error}") from None
     return model
+
+
+def _is_finite_float(x: object) -> bool:
+    """Whether x (as JSON gives it) is a number that is a finite float: 10**400 is not."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
+
+
+# Values read from a damaged file may be huge or deeply nested: show them cut short.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 40, 40, 40
+_SHORT.maxlist = _SHORT.maxdict = 4
+
+
+def _show(value: object) -> str:
+    return _SHORT.repr(value)
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _reject_constant(name: str) -> float:
@@ -103,7 +141,8 @@ def _reject_constant(name: str) -> float:
 def _parameter_count(kind: str, config: dict[str, Any]) -> int | None:
     """How many parameters the architecture has, or None if its sizes are not plain ints."""
     if kind == "MLP":
-        sizes = [config.get("nin"), *(config.get("nouts") or [])]
+        nouts = config.get("nouts")
+        sizes = [config.get("nin"), *(nouts if isinstance(nouts, list) else [None])]
     elif kind == "Layer":
         sizes = [config.get("nin"), config.get("nout")]
     else:
@@ -116,9 +155,9 @@ def _parameter_count(kind: str, config: dict[str, Any]) -> int | None:
 def _build(architecture: dict[str, Any], parameters: dict[str, Any], path: Path) -> Module:
     config = dict(architecture)
     kind = config.pop("type", None)
-    if kind not in MODEL_TYPES:
+    if not isinstance(kind, str) or kind not in MODEL_TYPES:
         accepted = ", ".join(MODEL_TYPES)
-        raise ValueError(f"{path}: unknown architecture type {kind!r}; accepted: {accepted}")
+        raise ValueError(f"{path}: unknown architecture type {_show(kind)}; accepted: {accepted}")
     count = _parameter_count(kind, config)
     # Checked before building, so that a damaged or hostile size cannot make us build a model
     # bigger than the file itself.
@@ -131,5 +170,7 @@ def _build(architecture: dict[str, Any], parameters: dict[str, Any], path: Path)
         # A fixed seed: the weights are about to be overwritten, and drawing from fresh entropy
         # would be wasted work.
         return MODEL_TYPES[kind](**config, seed=0)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: invalid {kind} architecture {architecture!r}: {error}") from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as error:
+        raise ValueError(
+            f"{path}: invalid {kind} architecture {_show(architecture)}: {_cut(str(error))}"
+        ) from None

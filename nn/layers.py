@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import reprlib
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -88,7 +89,9 @@ def initial_weights(init: str, nin: int, nout: int, rng: random.Random) -> list[
         sigma = math.sqrt(2.0 / nin)
         return [rng.gauss(0.0, sigma) for _ in range(nin)]
     accepted = ", ".join(repr(name) for name in INITS)
-    raise ValueError(f"unknown init {init!r}; accepted: {accepted}")
+    if not isinstance(init, str):
+        raise TypeError(f"init must be a str, one of {accepted}; got {type(init).__name__}")
+    raise ValueError(f"unknown init {reprlib.repr(init)}; accepted: {accepted}")
 
 
 def _check_size(what: str, n: object) -> int:
@@ -262,7 +265,9 @@ class MLP(Module):
     ) -> None:
         self.nin = _check_size("nin", nin)
         if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+            raise ValueError(
+                f"nouts must be a non-empty list of layer sizes, got {reprlib.repr(nouts)}"
+            )
         sizes = [nin, *(_check_size("layer size", n) for n in nouts)]
         self.nouts = sizes[1:]
         activation_function(activation)  # checked even when there is no hidden layer to use it
