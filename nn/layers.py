@@ -111,8 +111,19 @@ def _check_inputs(x: Sequence[Value | Number], nin: int) -> Sequence[Value | Num
             )
         x = list(x)
     if len(x) != nin:
+        _refuse_a_batch(x, nin)
         raise ValueError(f"expected {nin} inputs, got {len(x)}")
     return x
+
+
+def _refuse_a_batch(x: Sequence[Any], nin: int) -> None:
+    """Raise TypeError saying how to run a batch, if ``x`` holds samples rather than numbers."""
+    if x and all(isinstance(e, Collection) and not isinstance(e, str) for e in x):
+        raise TypeError(
+            f"the model takes one sample, a sequence of {nin} numbers or Values, and got "
+            f"{len(x)} sequence{'s' * (len(x) != 1)} (a batch?); run it on each sample: "
+            "[model(x) for x in X]"
+        )
 
 
 class Neuron(Module):
@@ -148,7 +159,12 @@ class Neuron(Module):
 
     def forward(self, x: Sequence[Value | Number]) -> Value:
         """The neuron's output for one input vector."""
-        out = linear(self.w, _check_inputs(x, self.nin), self.b)
+        x = _check_inputs(x, self.nin)
+        try:
+            out = linear(self.w, x, self.b)
+        except TypeError:
+            _refuse_a_batch(x, self.nin)
+            raise
         return out if self._act is None else self._act(out)
 
     def config(self) -> dict[str, Any]:
@@ -189,7 +205,11 @@ class Layer(Module):
     def forward(self, x: Sequence[Value | Number]) -> Value | list[Value]:
         """Each neuron's output for one input vector."""
         x = _check_inputs(x, self.nin)
-        out = [n(x) for n in self.neurons]
+        try:
+            out = [n(x) for n in self.neurons]
+        except TypeError:
+            _refuse_a_batch(x, self.nin)
+            raise
         return out[0] if len(out) == 1 else out
 
     def config(self) -> dict[str, Any]:
@@ -286,19 +306,23 @@ class MLP(Module):
 
     def forward(self, x: Sequence[Value | Number]) -> Value | list[Value]:
         """The network's output for one input vector: a Value, or a list for several outputs."""
-        x = _check_inputs(x, self.nin)
+        sample = x = _check_inputs(x, self.nin)
         drop = self.dropout.p > 0.0 and self.training
         last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            # Each neuron's forward, inlined: this loop is the hot path of training, and the
-            # sizes were checked when the layers were built.
-            act = layer.neurons[0]._act
-            if act is None:
-                x = [linear(n.w, x, n.b) for n in layer.neurons]
-            else:
-                x = [act(linear(n.w, x, n.b)) for n in layer.neurons]
-            if drop and i < last:
-                x = self.dropout(x)
+        try:  # costs nothing unless raised
+            for i, layer in enumerate(self.layers):
+                # Each neuron's forward, inlined: this loop is the hot path of training, and
+                # the sizes were checked when the layers were built.
+                act = layer.neurons[0]._act
+                if act is None:
+                    x = [linear(n.w, x, n.b) for n in layer.neurons]
+                else:
+                    x = [act(linear(n.w, x, n.b)) for n in layer.neurons]
+                if drop and i < last:
+                    x = self.dropout(x)
+        except TypeError:
+            _refuse_a_batch(sample, self.nin)
+            raise
         return x[0] if len(x) == 1 else x
 
     def config(self) -> dict[str, Any]:

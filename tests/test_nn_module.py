@@ -396,3 +396,16 @@ def test_load_state_dict_either_loads_everything_or_changes_nothing(state):
     else:
         assert set(state) == {"w.0", "w.1", "b"}
         assert n.state_dict() == {k: float(v) for k, v in state.items()}
+
+
+@pytest.mark.parametrize(
+    "model", [MLP(2, [4, 1], seed=0), Layer(2, 3, seed=0), Neuron(2, seed=0)], ids=repr
+)
+@pytest.mark.parametrize("batch", [[[1, 2], [3, 4]], [[1, 2], [3, 4], [5, 6]], ([1.0, 2.0],)])
+def test_a_batch_given_for_one_sample_says_how_to_run_a_batch(model, batch):
+    with pytest.raises(TypeError) as caught:
+        model(batch)
+    assert str(caught.value) == (
+        f"the model takes one sample, a sequence of 2 numbers or Values, and got {len(batch)} "
+        f"sequence{'s' * (len(batch) > 1)} (a batch?); run it on each sample: [model(x) for x in X]"
+    )
