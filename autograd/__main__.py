@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd.backward import topological_order
-from autograd.cli import ArgumentParser, refuse, whole_number_from
+from autograd.cli import ArgumentParser, refuse, run, whole_number_from
 from autograd.draw import FORMATS, RANKDIRS, render
 from autograd.expression import ACCEPTED, parse
 from autograd.files import check_writable
@@ -255,4 +255,4 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

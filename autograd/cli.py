@@ -2,11 +2,14 @@
 
 Bad input ends a command with exit status 2 and one line on stderr that says what was wrong,
 argparse's own errors included (argparse would print its usage block first), never a traceback.
+Nor do the ordinary ways a program is cut short: output piped into ``head``, or Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -48,3 +51,18 @@ def whole_number_from(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def run(main: Callable[[], int]) -> NoReturn:
+    """Exit with ``main()``'s status; a closed pipe or Ctrl-C ends quietly, as Unix tools do."""
+    try:
+        status = main()
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it could not be caught
+    except BrokenPipeError:
+        # Python would try to flush stdout again at exit: point it at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)  # 128 + SIGINT, what a shell reports
+    sys.exit(status)

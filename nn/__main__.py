@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd import Value, linear
-from autograd.cli import ArgumentParser, refuse, whole_number_from
+from autograd.cli import ArgumentParser, refuse, run, whole_number_from
 from autograd.files import check_writable
 from nn import datasets
 from nn.functional import cross_entropy, hinge_loss
@@ -252,4 +252,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -148,3 +148,30 @@ def test_the_real_programs_end_cleanly(argv, tmp_path_factory):
     )  # fmt: skip
     _assert_clean_ending(done.returncode, done.stderr, argv)
     assert "Traceback" not in done.stderr
+
+
+# -- ending early --------------------------------------------------------------------------------
+
+_PROGRAM = """
+from autograd.cli import run
+def main():
+    {body}
+    return 0
+run(main)
+"""
+
+
+def test_output_piped_into_a_reader_that_stops_ends_quietly_with_status_1():
+    program = _PROGRAM.format(body="print('many lines\\n' * 100_000)")
+    child = subprocess.Popen(
+        [sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    child.stdout.close()  # the reader is gone, like `head -1` after its line
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1 and err == ""
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130():
+    program = _PROGRAM.format(body="raise KeyboardInterrupt")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 130 and done.stderr == "interrupted\n"
