@@ -140,12 +140,12 @@ class Expression:
         missing = [name for name in self.names if name not in values]
         if missing:
             raise ValueError(f"no value given for {_plural('variable', missing)}")
-        unknown = [name for name in values if name not in self.names]
+        unknown = [str(name) for name in values if name not in self.names]
         if unknown:
-            used = ", ".join(self.names) or "no variables"
+            its = f"its variables: {', '.join(self.names)}" if self.names else "it has none"
             raise ValueError(
-                f"{_plural('value', unknown)} given for no variable of the expression "
-                f"(it uses {used})"
+                f"a value is given for {_plural('variable', unknown)}, but the expression has "
+                f"no such variable ({its})"
             )
         variables = {name: Value(values[name], label=name) for name in self.names}
         result = _evaluate(self.tree.body, variables)

@@ -189,7 +189,7 @@ def test_refused_expressions_exit_2_naming_what_was_found_and_write_nothing(tmp_
     [
         (["x*w", "--set", "x=1"], "no value given for variable w; give it with --set NAME=NUMBER"),
         (["x*y", "--set", "y=1"], "no value given for variable x"),
-        (["x", "--set", "x=1", "z=2"], "value z given for no variable of the expression"),
+        (["x", "--set", "x=1", "z=2"], "the expression has no such variable (its variables: x)"),
         (["x", "--set", "x"], "expected NAME=NUMBER, such as x=2.5; got 'x'"),
         (["x", "--set", "x=one"], "the value of x must be a number"),
         (["x +", "--set", "x=1"], "is not a valid expression"),

@@ -181,9 +181,16 @@ def test_a_variable_without_a_value_is_an_error_naming_it():
 
 def test_a_value_for_no_variable_is_an_error_naming_it():
     with pytest.raises(
-        ValueError, match=r"value z given for no variable of the expression \(it uses x\)"
+        ValueError,
+        match=r"a value is given for variable z, but the expression has no such variable "
+        r"\(its variables: x\)",
     ):
         parse("x * 2").build({"x": 1.0, "z": 3.0})
+
+
+def test_values_for_names_that_are_not_variables_are_named_whatever_their_type():
+    with pytest.raises(ValueError, match=r"for variables 5, y, but .*\(it has none\)"):
+        parse("2 * 3").build({5: 1.0, "y": 2.0})
 
 
 def test_bad_arguments_are_type_errors():
