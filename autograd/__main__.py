@@ -9,6 +9,7 @@ import argparse
 import re
 import sys
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def _print_table(text: str, result: float, variables: dict[str, Value]) -> None:
 def _assignment(text: str) -> tuple[str, float]:
     """``NAME=NUMBER`` from the command line as ``(name, number)``."""
     name, equals, number = text.partition("=")
-    name = name.strip()
+    name = unicodedata.normalize("NFKC", name.strip())  # as Python, and the parser, read names
     if not equals or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, such as x=2.5; got {text!r}")
     try:

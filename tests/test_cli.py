@@ -111,6 +111,13 @@ def test_an_expression_starting_with_minus_needs_no_double_dash(
     assert len(list(tmp_path.iterdir())) == 1
 
 
+def test_a_name_is_read_as_python_reads_it_in_the_expression_and_in_set(capsys, tmp_path):
+    decomposed = "e\u0301"  # e and a combining accent: Python reads it as the one letter é
+    argv = ["draw", f"{decomposed} * 2", "--set", f"{decomposed}=3", "-o", str(tmp_path / "e.gv")]
+    assert autograd.__main__.main(argv) == 0
+    assert "\u00e9         3.0    2.0" in capsys.readouterr().out
+
+
 def test_a_variable_set_twice_is_refused_naming_both_values(tmp_path):
     done = run("draw", "x*y", "--set", "x=1", "y=2", "--set", "x=3", cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
