@@ -11,6 +11,7 @@ drawn with another seed, and writes to ``out/``: ``model.json``, ``loss.png``,
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from autograd import Value, linear
 from autograd.cli import ArgumentParser, refuse, run, whole_number_from
-from autograd.files import check_writable
+from autograd.files import check_writable, write_atomically
 from nn import datasets
 from nn.functional import cross_entropy, hinge_loss
 from nn.io import save
@@ -203,8 +204,9 @@ def write_outputs(
         "gradient_flow.png": plot.plot_grad_norms(history),
     }
     for name, figure in figures.items():
-        figure.savefig(out / name, dpi=110)
-        written.append(out / name)
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=110)
+        written.append(write_atomically(out / name, png.getvalue()))
     written.extend(draw_neuron(model, X, out))
     return written
 

@@ -152,3 +152,23 @@ def test_defaults_are_micrograds_demo():
         "moons", [16, 16], "relu", "sgd"
     )  # fmt: skip
     assert (args.epochs, args.samples, args.batch_size, str(args.out)) == (100, 100, None, "out")
+
+
+def test_the_model_and_the_plots_are_written_atomically(tmp_path, monkeypatch):
+    import autograd.files
+    import nn.__main__
+    import nn.io
+
+    written = []
+
+    def recording(path, content):
+        written.append(path.name)
+        return autograd.files.write_atomically(path, content)
+
+    monkeypatch.setattr(nn.__main__, "write_atomically", recording)
+    monkeypatch.setattr(nn.io, "write_atomically", recording)
+    argv = ["train", "--epochs", "1", "--samples", "5", "--hidden", "2", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    expected = ["model.json", "loss.png", "decision_boundary.png", "gradient_flow.png"]
+    assert written == expected
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
