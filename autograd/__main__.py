@@ -73,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in commands:
         argv = _expression_as_operand(argv, commands[argv[0]])
     args = parser.parse_args(argv)
-    return _draw(args, commands["draw"])
+    command = {"draw": _draw}[args.command]
+    return command(args, commands[args.command])
 
 
 def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
