@@ -36,6 +36,7 @@ DATASETS: dict[str, Callable[..., tuple[list[list[float]], list[int]]]] = {
     "spirals": lambda n, seed: datasets.make_spirals(n, n_classes=3, noise=0.2, seed=seed),
     "xor": lambda n, seed: datasets.make_xor(n, noise=0.05, seed=seed),
 }
+CLASSES = {"moons": 2, "circles": 2, "spirals": 3, "xor": 2}
 # micrograd's demo: SGD from 1.0, decaying linearly to 0.1 over the run. Adam needs less.
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.05}
 L2 = 1e-4
@@ -151,7 +152,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         check_out(args.out)
     except OSError as error:
         refuse(parser, str(error))
-    n_classes = max(y) + 1
+    n_classes = CLASSES[args.dataset]  # not max(y) + 1: a few samples may miss a class
     if n_classes == 2:
         # The max-margin loss wants targets -1 and +1 and one score per sample.
         loss, outputs = hinge_loss, 1

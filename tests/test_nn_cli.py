@@ -172,3 +172,10 @@ def test_the_model_and_the_plots_are_written_atomically(tmp_path, monkeypatch):
     expected = ["model.json", "loss.png", "decision_boundary.png", "gradient_flow.png"]
     assert written == expected
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("dataset", ["xor", "moons", "circles"])
+def test_a_sample_too_few_to_show_every_class_still_trains_the_data_sets_model(tmp_path, dataset):
+    argv = ["train", "--dataset", dataset, "--samples", "1", "--epochs", "1", "--hidden", "2"]
+    assert main([*argv, "--no-progress", "--out", str(tmp_path)]) == 0
+    assert load(tmp_path / "model.json").nouts == [2, 1]
