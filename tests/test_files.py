@@ -6,6 +6,8 @@ import errno
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value, render
@@ -91,3 +93,20 @@ def test_a_failure_keeps_the_old_file_removes_the_temporary_and_names_the_path(
 def test_content_must_be_bytes(tmp_path):
     with pytest.raises(TypeError, match="content must be bytes, got str"):
         write_atomically(tmp_path / "x", "text")
+
+
+_LEGAL_NAMES = (
+    st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=["Cs"]), min_size=1)
+    .filter(lambda name: name not in (".", "..") and len(name.encode("utf-8")) <= 255)
+    .map(lambda name: name[:255])
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=_LEGAL_NAMES | st.integers(200, 255).map(lambda n: "é" * (n // 2) + "x" * (n % 2)))
+def test_every_legal_file_name_is_written_leaving_nothing_else(tmp_path_factory, name):
+    folder = tmp_path_factory.mktemp("names")
+    path = write_atomically(folder / name, b"content")
+    assert path.read_bytes() == b"content" and list(folder.iterdir()) == [folder / name]
