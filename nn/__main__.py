@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the folder to write the model and plots to, made if missing "
                             "(default: out)")  # fmt: skip
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(command_parser=train)  # its errors begin "python -m nn train: error:"
     return parser
 
 
@@ -175,7 +176,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             scheduler=scheduler, seed=args.seed, progress=not args.no_progress,
         )  # fmt: skip
     except TrainingDivergedError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
     trained = time.perf_counter() - started
     print(
@@ -185,7 +186,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         written = write_outputs(model, history, X, y, args.out)
     except OSError as error:  # the folder changed under us since it was checked
-        print(f"error: could not write the results: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: could not write the results: {error}", file=sys.stderr)
         return 1
     print("wrote " + ", ".join(str(path) for path in written))
     return 0
@@ -251,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command; bad input exits 2 with one line on stderr."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return train(args, parser)
+    return train(args, args.command_parser)
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ def test_too_few_samples_for_a_data_set_is_refused_in_one_line(capsys, tmp_path)
         main(["train", "--dataset", "spirals", "--samples", "2", "--out", str(tmp_path)])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == (
-        "python -m nn: error: --samples 2: n_samples must be at least 3, got 2\n"
+        "python -m nn train: error: --samples 2: n_samples must be at least 3, got 2\n"
     )
 
 
