@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
+from autograd.backward import topological_order
+from autograd.cli import ArgumentParser, refuse, run, whole_number_from
 from autograd.draw import FORMATS, RANKDIRS, render
-from autograd.expression import ACCEPTED, parse
+from autograd.expression import ACCEPTED, Expression, parse
+from autograd.files import check_writable
 from autograd.value import Value
 
 DRAW_DESCRIPTION = "\n\n".join(
@@ -22,10 +27,10 @@ DRAW_DESCRIPTION = "\n\n".join(
         "Build EXPR from Values, run backward from its result, print each variable's value "
         "and gradient, and draw the graph to a file.",
         'EXPR is an arithmetic expression over named variables, such as "tanh(x1*w1 + x2*w2 '
-        f"+ b)\". Accepted: {ACCEPTED}. It is parsed with Python's ast module and never run as "
-        "Python code: anything else (attribute access, subscripts, strings, lambdas, calls to "
-        "other names, ...) is refused. Each variable becomes one Value labelled with its name; "
-        "give each a value with --set.",
+        f'+ b)". Accepted: {ACCEPTED}. It is read by a parser that knows only this syntax and '
+        "is never run as Python code: anything else (attribute access, subscripts, strings, "
+        "lambdas, calls to other names, ...) is refused. Each variable becomes one Value "
+        "labelled with its name; give each a value with --set.",
     )
 )
 
@@ -38,8 +43,8 @@ draws edges from each result to its inputs, labelled with the local derivative a
 gradient they carry, numbers the Values in the order the backward sweep visits them and
 colours them by |grad| on a log scale.
 
-Put EXPR before the options: --set takes every NAME=NUMBER that follows it. An EXPR that
-starts with a minus sign goes last, after --: draw --set x=1 y=2 -- "-x*y".
+Put EXPR before the options: --set takes every NAME=NUMBER that follows it. An EXPR may
+start with a minus sign ("-x*y"); one that reads exactly as an option (-o) goes after --.
 
 examples:
   python -m autograd draw "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88
@@ -69,6 +74,8 @@ examples:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
+    Bad input of any kind ends with one line on stderr and the exit status 2.
+
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     main(["draw", "x*y + x", "--set", "x=3", "y=-2", "-o", f"{folder}/g.dot"])
@@ -80,22 +87,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrote .../g.dot (forward graph)
     0
     """
-    parser, draw_parser = _parsers()
+    parser, commands = _parsers()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in commands:
+        argv = _expression_as_operand(argv, commands[argv[0]])
     args = parser.parse_args(argv)
-    if args.command == "code":
-        return _print_code(args)
+    command = {"draw": _draw, "code": _code}[args.command]
+    return command(args, commands[args.command])
+
+
+def _built(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[Expression, Value, dict[str, Value]]:
+    """EXPR parsed and built at the --set values, or a one-line refusal of what was wrong."""
     try:
         expression = parse(args.expr)
+    except ValueError as err:
+        refuse(parser, str(err))
+    names = [name for name, _ in args.set]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        given = " and ".join(f"{name}={number:g}" for name, number in args.set if name == twice[0])
+        refuse(parser, f"--set gives {twice[0]} more than one value ({given}); give each one")
+    try:
         root, variables = expression.build(dict(args.set))
     except ValueError as err:
         message = str(err)
         if message.startswith("no value given"):
             message += "; give it with --set NAME=NUMBER"
-        draw_parser.error(message)
+        refuse(parser, message)
+    return expression, root, variables
+
+
+def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The draw command: everything is checked before anything is printed or written."""
+    _, root, variables = _built(args, parser)
     if Path(args.output).suffix.lower() not in FORMATS:
-        draw_parser.error(
+        refuse(
+            parser,
             f"cannot tell the format of {args.output!r} from its suffix; "
-            f"use one of {', '.join(FORMATS)}"
+            f"use one of {', '.join(FORMATS)}",
+        )
+    try:
+        check_writable(args.output)
+    except OSError as err:
+        refuse(parser, str(err))
+    order = topological_order(root)
+    nodes = len(order) + sum(1 for v in order if not v.is_leaf)  # Values and operations
+    if nodes > args.max_nodes:
+        refuse(
+            parser,
+            f"the graph has {nodes} nodes (Values and operations), more than --max-nodes "
+            f"{args.max_nodes}; pass --max-nodes {nodes} to draw it anyway",
         )
     root.backward()
     _print_table(args.expr.strip(), root.data, variables)
@@ -110,25 +153,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             step=args.step,
             cluster=args.cluster,
         )
-    except (ValueError, RuntimeError, OSError) as err:
-        print(f"{draw_parser.prog}: error: {err}", file=sys.stderr)
+    except (ValueError, OSError) as err:
+        refuse(parser, str(err))
+    except RuntimeError as err:  # Graphviz's dot is missing or failed: not the input's fault
+        print(f"{parser.prog}: error: {' '.join(str(err).splitlines())}", file=sys.stderr)
         return 1
     print(f"wrote {path} ({mode} graph)")
     return 0
 
 
-def _print_code(args: argparse.Namespace) -> int:
-    """``code``: trace EXPR at the --set values and print the program its backend runs."""
+def _code(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The code command: trace EXPR at the --set values and print the program its backend runs."""
     from autograd.trace import trace
 
-    try:
-        expression = parse(args.expr)
-        _, variables = expression.build(dict(args.set))
-    except ValueError as err:
-        message = str(err)
-        if message.startswith("no value given"):
-            message += "; give it with --set NAME=NUMBER"
-        args.command_parser.error(message)
+    expression, _, variables = _built(args, parser)
     example = [v.data for v in variables.values()]
 
     def expression_of(*values: Value) -> Value:
@@ -160,7 +198,7 @@ def _print_table(text: str, result: float, variables: dict[str, Value]) -> None:
 def _assignment(text: str) -> tuple[str, float]:
     """``NAME=NUMBER`` from the command line as ``(name, number)``."""
     name, equals, number = text.partition("=")
-    name = name.strip()
+    name = unicodedata.normalize("NFKC", name.strip())  # as Python, and the parser, read names
     if not equals or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, such as x=2.5; got {text!r}")
     try:
@@ -172,30 +210,36 @@ def _assignment(text: str) -> tuple[str, float]:
     return name, value
 
 
-def _whole_number_from(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number no smaller than ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {minimum} or more, got {value}")
-        return value
-
-    return parse
+_positive = whole_number_from(1)
+_step = whole_number_from(0)
 
 
-_positive = _whole_number_from(1)
-_step = _whole_number_from(0)
+def _expression_as_operand(argv: list[str], command: argparse.ArgumentParser) -> list[str]:
+    """``argv`` with an expression such as ``-x*y`` moved after ``--``, where argparse takes it.
+
+    argparse reads every argument that starts with ``-`` as an option; one that is no option
+    of the command (not even with a value attached: ``-og.svg``) is the user's expression.
+    """
+    if "--" in argv:
+        return argv
+    options = set(command._option_string_actions)
+    for i, arg in enumerate(argv[1:], start=1):
+        is_option = arg[:2] in options or _LONG_OPTION.fullmatch(arg)  # --typo: argparse says
+        if arg.startswith("-") and not is_option and not _NEGATIVE_NUMBER.fullmatch(arg):
+            return [*argv[:i], *argv[i + 1 :], "--", arg]
+    return argv
 
 
-def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The parser of the whole command line, and that of its ``draw`` command."""
-    parser = argparse.ArgumentParser(
+_LONG_OPTION = re.compile(r"--[A-Za-z][\w-]*(=.*)?", re.DOTALL)
+_NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d*)?|-\.\d+")  # argparse's test: these are operands
+
+
+def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser of the whole command line, and that of each command by name."""
+    parser = ArgumentParser(
         prog="python -m autograd",
         description="Command line tools of the autograd engine.",
+        allow_abbrev=False,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     draw = commands.add_parser(
@@ -204,6 +248,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         description=DRAW_DESCRIPTION,
         epilog=DRAW_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     draw.add_argument("expr", metavar="EXPR", help='the expression, e.g. "x*y + tanh(x)"')
     draw.add_argument(
@@ -260,8 +305,8 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         description=CODE_DESCRIPTION,
         epilog=CODE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
-    code.set_defaults(command_parser=code)
     code.add_argument("expr", metavar="EXPR", help='the expression, e.g. "x*y + tanh(x)"')
     code.add_argument(
         "--set",
@@ -280,8 +325,8 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "backward (default); numpy: one NumPy operation per node over a batch; fused: "
         "layers grouped into matrix products",
     )
-    return parser, draw
+    return parser, {"draw": draw, "code": code}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

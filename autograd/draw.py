@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import graphviz
 
 from autograd.backward import topological_order
+from autograd.files import write_atomically
 from autograd.value import Value
 
 MODES = ("forward", "backward")
@@ -190,7 +190,9 @@ def render(
             f"accepted suffixes: {', '.join(FORMATS)}"
         )
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: {str(path.parent)!r} is no folder")
+        raise FileNotFoundError(
+            f"cannot write {str(path)!r}: there is no folder {str(path.parent)!r}"
+        )
     drawing = draw(root, mode, **options)
     fmt = FORMATS[suffix]
     if fmt is None:
@@ -200,7 +202,7 @@ def render(
             content = drawing.pipe(format=fmt)
         except graphviz.ExecutableNotFound as err:
             raise RuntimeError(INSTALL_DOT.format(suffix=suffix)) from err
-    _write_atomically(path, content)
+    write_atomically(path, content)
     return path
 
 
@@ -507,21 +509,3 @@ def _html_chars(text: str) -> Iterator[str]:
             yield "\\\\" if ch == "\\" else ch
         else:
             yield ch.encode("unicode_escape").decode("ascii").replace("\\", "\\\\")
-
-
-# -- files -----------------------------------------------------------------------------------
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write a temporary file beside ``path``, then rename it over ``path`` in one step."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    # O_EXCL: never write through a file that is already there; 0o666 less the umask: the
-    # permissions any new file of the user's gets (tempfile.mkstemp would make it private).
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

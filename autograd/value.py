@@ -392,9 +392,63 @@ class Value:
         """
         return self.data
 
+    def __round__(self, ndigits: int | None = None) -> float:
+        """``round(v)`` and ``round(v, 2)`` round the data, as for a float.
+
+        >>> round(Value(2.71828), 2), round(Value(2.5))
+        (2.72, 2)
+        """
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.2f}"`` formats the data as a float; a plain ``f"{v}"`` is the repr.
+
+        >>> x = Value(2.71828)
+        >>> f"{x:.2f}", f"{x:>8.3f}|"
+        ('2.72', '   2.718|')
+        """
+        return format(self.data, spec) if spec else str(self)
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # -- what a Value refuses -----------------------------------------------------------------
+    # An ``if`` or a comparison on a Value decides with the number it holds now; the graph
+    # records only arithmetic, so the branch would silently be lost. Both are refused, with a
+    # pointer to .data, where the choice is explicit. ``==`` stays identity, so that Values can
+    # be dict keys and set members (the backward sweep keys its bookkeeping by Value).
+
+    def __bool__(self) -> bool:
+        """Refused: ``if v:`` would be a branch the graph cannot record.
+
+        >>> if Value(0.0): pass
+        Traceback (most recent call last):
+        ...
+        TypeError: a Value has no truth value: an `if` on it would be a branch the graph cannot record; test its .data instead, such as `if v.data > 0:`
+        """  # noqa: E501
+        raise TypeError(
+            "a Value has no truth value: an `if` on it would be a branch the graph cannot "
+            "record; test its .data instead, such as `if v.data > 0:`"
+        )
+
+    def __lt__(self, other: object) -> bool:
+        """Refused: Values are not ordered; compare their ``.data``.
+
+        >>> max(Value(1.0), Value(2.0))
+        Traceback (most recent call last):
+        ...
+        TypeError: Values are not ordered (a comparison is a branch the graph cannot record): compare their .data, such as a.data < b.data, or max(values, key=lambda v: v.data)
+        """  # noqa: E501
+        raise TypeError(_UNORDERED)
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+
+_UNORDERED = (
+    "Values are not ordered (a comparison is a branch the graph cannot record): compare "
+    "their .data, such as a.data < b.data, or max(values, key=lambda v: v.data)"
+)
 
 
 def linear(

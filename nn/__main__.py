@@ -11,13 +11,17 @@ drawn with another seed, and writes to ``out/``: ``model.json``, ``loss.png``,
 from __future__ import annotations
 
 import argparse
+import io
+import math
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from autograd import Value, linear
+from autograd.cli import ArgumentParser, refuse, run, whole_number_from
+from autograd.files import check_writable, write_atomically
 from nn import datasets
 from nn.functional import cross_entropy, hinge_loss
 from nn.io import save
@@ -32,6 +36,7 @@ DATASETS: dict[str, Callable[..., tuple[list[list[float]], list[int]]]] = {
     "spirals": lambda n, seed: datasets.make_spirals(n, n_classes=3, noise=0.2, seed=seed),
     "xor": lambda n, seed: datasets.make_xor(n, noise=0.05, seed=seed),
 }
+CLASSES = {"moons": 2, "circles": 2, "spirals": 3, "xor": 2}
 # micrograd's demo: SGD from 1.0, decaying linearly to 0.1 over the run. Adam needs less.
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.05}
 L2 = 1e-4
@@ -51,54 +56,104 @@ def _hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            x = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
-        if not x > 0 or x == float("inf"):
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-        return x
+def _positive_number(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < x < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return x
 
-    return parse
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m nn`` argument parser."""
-    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = ArgumentParser(
+        prog="python -m nn",
+        description="Train small MLPs from the command line: python -m nn train --help.",
+        allow_abbrev=False,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     train = commands.add_parser(
         "train",
         help="train an MLP on a toy data set and write the model and its plots",
         description="Train an MLP on a 2-D toy data set; the defaults are micrograd's demo.",
+        allow_abbrev=False,
     )
-    train.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
+    train.add_argument("--dataset", choices=sorted(DATASETS), default="moons",
+                       help="the toy data set (default: moons)")  # fmt: skip
     train.add_argument("--hidden", type=_hidden_sizes, default=[16, 16], metavar="SIZES",
                        help="hidden layer sizes, comma separated (default: 16,16)")  # fmt: skip
     activations = [name for name in ACTIVATIONS if name not in (None, "linear")]
-    train.add_argument("--activation", choices=activations, default="relu")
-    train.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="sgd")
-    train.add_argument("--lr", type=_positive(float), default=None,
+    train.add_argument("--activation", choices=activations, default="relu",
+                       help="the hidden layers' activation (default: relu)")  # fmt: skip
+    train.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="sgd",
+                       help="the optimizer (default: sgd)")  # fmt: skip
+    train.add_argument("--lr", type=_positive_number, default=None,
                        help="starting learning rate (default: 1.0 for sgd, 0.05 for adam); "
                             "it decays linearly to a tenth over the run")  # fmt: skip
-    train.add_argument("--epochs", type=_positive(int), default=100)
-    train.add_argument("--samples", type=_positive(int), default=100,
-                       help="training samples; as many again are drawn for validation")  # fmt: skip
-    train.add_argument("--batch-size", type=_positive(int), default=None,
+    train.add_argument("--epochs", type=whole_number_from(1), default=100, metavar="N",
+                       help="passes over the training data (default: 100)")  # fmt: skip
+    train.add_argument("--samples", type=whole_number_from(1), default=100, metavar="N",
+                       help="training samples; as many again are drawn for validation "
+                            "(default: 100)")  # fmt: skip
+    train.add_argument("--batch-size", type=whole_number_from(1), default=None, metavar="N",
                        help="samples per step (default: all, as micrograd does)")  # fmt: skip
-    train.add_argument("--seed", type=int, default=1337)
-    train.add_argument("--out", type=Path, default=Path("out"), metavar="DIR")
+    train.add_argument("--seed", type=_whole_number, default=1337,
+                       help="seeds data, weights and order (default: 1337)")  # fmt: skip
+    train.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
+                       help="the folder to write the model and plots to, made if missing "
+                            "(default: out)")  # fmt: skip
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(command_parser=train)  # its errors begin "python -m nn train: error:"
     return parser
 
 
-def train(args: argparse.Namespace) -> int:
+# What train writes into --out (the neuron drawings only where Graphviz is installed).
+OUTPUTS = ("model.json", "loss.png", "decision_boundary.png", "gradient_flow.png",
+           "neuron_forward.svg", "neuron_backward.svg")  # fmt: skip
+
+
+def check_out(out: Path) -> None:
+    """Make the ``--out`` folder if missing and check that every output can be written there.
+
+    Raises ``OSError`` saying why not, before any training time is spent.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(f"--out {str(out)!r} is a file, not a folder") from None
+    except OSError as error:
+        raise OSError(f"--out {str(out)!r}: cannot make the folder ({error.strerror})") from None
+    for name in OUTPUTS:
+        check_writable(out / name)
+    try:
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise OSError(f"--out {str(out)!r}: cannot write there ({error.strerror})") from None
+
+
+def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Run the ``train`` command; returns the exit status."""
     started = time.perf_counter()
-    X, y = DATASETS[args.dataset](args.samples, args.seed)
-    X_val, y_val = DATASETS[args.dataset](args.samples, args.seed + 1)
-    n_classes = max(y) + 1
+    try:
+        X, y = DATASETS[args.dataset](args.samples, args.seed)
+        X_val, y_val = DATASETS[args.dataset](args.samples, args.seed + 1)
+    except ValueError as error:  # too few samples for the data set
+        refuse(parser, f"--samples {args.samples}: {error}")
+    try:
+        check_out(args.out)
+    except OSError as error:
+        refuse(parser, str(error))
+    n_classes = CLASSES[args.dataset]  # not max(y) + 1: a few samples may miss a class
     if n_classes == 2:
         # The max-margin loss wants targets -1 and +1 and one score per sample.
         loss, outputs = hinge_loss, 1
@@ -121,14 +176,18 @@ def train(args: argparse.Namespace) -> int:
             scheduler=scheduler, seed=args.seed, progress=not args.no_progress,
         )  # fmt: skip
     except TrainingDivergedError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
     trained = time.perf_counter() - started
     print(
         f"final: loss {history.loss[-1]:.4f}, train accuracy {history.accuracy[-1]:.1%}, "
         f"validation accuracy {history.val_accuracy[-1]:.1%} ({trained:.1f} s)"
     )
-    written = write_outputs(model, history, X, y, args.out)
+    try:
+        written = write_outputs(model, history, X, y, args.out)
+    except OSError as error:  # the folder changed under us since it was checked
+        print(f"{parser.prog}: error: could not write the results: {error}", file=sys.stderr)
+        return 1
     print("wrote " + ", ".join(str(path) for path in written))
     return 0
 
@@ -147,8 +206,9 @@ def write_outputs(
         "gradient_flow.png": plot.plot_grad_norms(history),
     }
     for name, figure in figures.items():
-        figure.savefig(out / name, dpi=110)
-        written.append(out / name)
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=110)
+        written.append(write_atomically(out / name, png.getvalue()))
     written.extend(draw_neuron(model, X, out))
     return written
 
@@ -189,12 +249,11 @@ def draw_neuron(model: MLP, X: Sequence[Sequence[float]], out: Path) -> list[Pat
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the command."""
-    args = build_parser().parse_args(argv)
-    if args.command == "train":
-        return train(args)
-    return 2  # argparse has already rejected any other command
+    """Parse the command line and run the command; bad input exits 2 with one line on stderr."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return train(args, args.command_parser)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

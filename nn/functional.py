@@ -14,6 +14,7 @@ PyTorch's clamped logs and gradient.
 from __future__ import annotations
 
 import numbers
+import reprlib
 from collections.abc import Collection, Sequence
 
 from autograd import Value, linear
@@ -260,7 +261,9 @@ def cross_entropy(
     for sample, t in pairs:
         values = _logit_values(sample, "cross_entropy logits")
         if isinstance(t, bool) or not isinstance(t, numbers.Integral):
-            raise TypeError(f"cross_entropy target must be a class index (int), got {t!r}")
+            raise TypeError(
+                f"cross_entropy target must be a class index (int), got {reprlib.repr(t)}"
+            )
         if not 0 <= t < len(values):
             raise ValueError(
                 f"cross_entropy target {t} is out of range for {len(values)} classes "

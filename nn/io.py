@@ -22,11 +22,12 @@ import itertools
 import json
 import math
 import os
-import tempfile
+import reprlib
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from autograd.files import write_atomically
 from nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from nn.layers import MLP, Dropout, Layer, Neuron
 from nn.linear import Linear
@@ -67,7 +68,8 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
         "parameters": state,
     }
     path = Path(path)
-    write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    write_atomically(path, text.encode("utf-8"))
     return path
 
 
@@ -94,24 +96,6 @@ def architecture(model: Module) -> dict[str, Any]:
     return {"type": kind, **model.config()}
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``: write a temporary file beside it, fsync, then rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); give it the permissions an ordinary write
-        # would: those of the file it replaces, else read for all.
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(temporary, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def load(path: str | os.PathLike[str]) -> Module:
     """Rebuild the model saved at ``path``; a damaged or mismatched file raises ``ValueError``.
 
@@ -129,22 +113,59 @@ def load(path: str | os.PathLike[str]) -> Module:
         raise ValueError(
             f"{path} is not a valid model file (truncated or corrupt JSON: {error})"
         ) from error
+    except RecursionError:  # json's decoder recurses into each nested [ or {
+        raise ValueError(
+            f"{path} is not a model file: its JSON is nested too deeply to read"
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path} is not a model file: its 'format' is not {FORMAT!r}")
     version = document.get("version")
-    if version != VERSION:
+    if version != VERSION or isinstance(version, bool):
         raise ValueError(
-            f"{path} has format version {version!r}; this version of nn reads version {VERSION}"
+            f"{path} has format version {_show(version)}; this version of nn reads "
+            f"version {VERSION}"
         )
     for key in ("architecture", "parameters"):
         if not isinstance(document.get(key), dict):
             raise ValueError(f"{path} is missing its {key!r} object")
-    model = _build(document["architecture"], document["parameters"], path)
+    parameters = document["parameters"]
+    bad = [name for name, x in parameters.items() if not _is_finite_float(x)]
+    if bad:
+        shown = ", ".join(f"{name}={_show(parameters[name])}" for name in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise ValueError(
+            f"{path}: parameters must be finite numbers that fit in a float; not so: {shown}{more}"
+        )
+    model = _build(document["architecture"], parameters, path)
     try:
-        model.load_state_dict(document["parameters"])
+        model.load_state_dict(parameters)
     except ValueError as error:
         raise ValueError(f"{path}: the parameters do not match the architecture: {error}") from None
     return model
+
+
+def _is_finite_float(x: object) -> bool:
+    """Whether x (as JSON gives it) is a number that is a finite float: 10**400 is not."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
+
+
+# Values read from a damaged file may be huge or deeply nested: show them cut short.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 40, 40, 40
+_SHORT.maxlist = _SHORT.maxdict = 4
+
+
+def _show(value: object) -> str:
+    return _SHORT.repr(value)
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _reject_constant(name: str) -> float:
@@ -160,7 +181,8 @@ def _parameter_count(kind: object, config: dict[str, Any]) -> int | None:
         counts = [_parameter_count(m.get("type"), m) for m in modules]
         return None if None in counts else sum(counts)  # type: ignore[arg-type]
     if kind == "MLP":
-        sizes = [config.get("nin"), *(config.get("nouts") or [])]
+        nouts = config.get("nouts")
+        sizes = [config.get("nin"), *(nouts if isinstance(nouts, list) else [None])]
     elif kind == "Layer":
         sizes = [config.get("nin"), config.get("nout")]
     elif kind == "Neuron":
@@ -182,9 +204,9 @@ def _construct(architecture: object) -> Module:
         raise ValueError(f"a module is described by an object, got {architecture!r}")
     config = dict(architecture)
     kind = config.pop("type", None)
-    if kind not in MODEL_TYPES:
+    if not isinstance(kind, str) or kind not in MODEL_TYPES:
         accepted = ", ".join(MODEL_TYPES)
-        raise ValueError(f"unknown architecture type {kind!r}; accepted: {accepted}")
+        raise ValueError(f"unknown architecture type {_show(kind)}; accepted: {accepted}")
     if kind == "Sequential":
         modules = config.pop("modules", None)
         names = config.pop("names", [str(i) for i in range(len(modules or ()))])
@@ -209,10 +231,13 @@ def _construct(architecture: object) -> Module:
 
 def _build(architecture: dict[str, Any], parameters: dict[str, Any], path: Path) -> Module:
     kind = architecture.get("type")
-    if kind not in MODEL_TYPES:
+    if not isinstance(kind, str) or kind not in MODEL_TYPES:
         accepted = ", ".join(MODEL_TYPES)
-        raise ValueError(f"{path}: unknown architecture type {kind!r}; accepted: {accepted}")
-    count = _parameter_count(kind, architecture)
+        raise ValueError(f"{path}: unknown architecture type {_show(kind)}; accepted: {accepted}")
+    try:
+        count = _parameter_count(kind, architecture)
+    except RecursionError:
+        raise ValueError(f"{path}: the architecture is nested too deeply") from None
     # Checked before building, so that a damaged or hostile size cannot make us build a model
     # bigger than the file itself.
     if count is not None and count > len(parameters):
@@ -222,5 +247,7 @@ def _build(architecture: dict[str, Any], parameters: dict[str, Any], path: Path)
         )
     try:
         return _construct(architecture)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: invalid {kind} architecture {architecture!r}: {error}") from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as error:
+        raise ValueError(
+            f"{path}: invalid {kind} architecture {_show(architecture)}: {_cut(str(error))}"
+        ) from None

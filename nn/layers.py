@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import reprlib
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -89,7 +90,9 @@ def initial_weights(init: str, nin: int, nout: int, rng: random.Random) -> list[
         sigma = math.sqrt(2.0 / nin)
         return [rng.gauss(0.0, sigma) for _ in range(nin)]
     accepted = ", ".join(repr(name) for name in INITS)
-    raise ValueError(f"unknown init {init!r}; accepted: {accepted}")
+    if not isinstance(init, str):
+        raise TypeError(f"init must be a str, one of {accepted}; got {type(init).__name__}")
+    raise ValueError(f"unknown init {reprlib.repr(init)}; accepted: {accepted}")
 
 
 def _check_size(what: str, n: object) -> int:
@@ -109,8 +112,19 @@ def _check_inputs(x: Sequence[Value | Number], nin: int) -> Sequence[Value | Num
             )
         x = list(x)
     if len(x) != nin:
+        _refuse_a_batch(x, nin)
         raise ValueError(f"expected {nin} inputs, got {len(x)}")
     return x
+
+
+def _refuse_a_batch(x: Sequence[Any], nin: int) -> None:
+    """Raise TypeError saying how to run a batch, if ``x`` holds samples rather than numbers."""
+    if x and all(isinstance(e, Collection) and not isinstance(e, str) for e in x):
+        raise TypeError(
+            f"the model takes one sample, a sequence of {nin} numbers or Values, and got "
+            f"{len(x)} sequence{'s' * (len(x) != 1)} (a batch?); run it on each sample: "
+            "[model(x) for x in X]"
+        )
 
 
 class Neuron(Module):
@@ -146,7 +160,12 @@ class Neuron(Module):
 
     def forward(self, x: Sequence[Value | Number]) -> Value:
         """The neuron's output for one input vector."""
-        out = linear(self.w, _check_inputs(x, self.nin), self.b)
+        x = _check_inputs(x, self.nin)
+        try:
+            out = linear(self.w, x, self.b)
+        except TypeError:
+            _refuse_a_batch(x, self.nin)
+            raise
         return out if self._act is None else self._act(out)
 
     def config(self) -> dict[str, Any]:
@@ -187,7 +206,11 @@ class Layer(Module):
     def forward(self, x: Sequence[Value | Number]) -> Value | list[Value]:
         """Each neuron's output for one input vector."""
         x = _check_inputs(x, self.nin)
-        out = [n(x) for n in self.neurons]
+        try:
+            out = [n(x) for n in self.neurons]
+        except TypeError:
+            _refuse_a_batch(x, self.nin)
+            raise
         return out[0] if len(out) == 1 else out
 
     def config(self) -> dict[str, Any]:
@@ -276,7 +299,9 @@ class MLP(Module):
     ) -> None:
         self.nin = _check_size("nin", nin)
         if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+            raise ValueError(
+                f"nouts must be a non-empty list of layer sizes, got {reprlib.repr(nouts)}"
+            )
         sizes = [nin, *(_check_size("layer size", n) for n in nouts)]
         self.nouts = sizes[1:]
         activation_function(activation)  # checked even when there is no hidden layer to use it
@@ -295,19 +320,23 @@ class MLP(Module):
 
     def forward(self, x: Sequence[Value | Number]) -> Value | list[Value]:
         """The network's output for one input vector: a Value, or a list for several outputs."""
-        x = _check_inputs(x, self.nin)
+        sample = x = _check_inputs(x, self.nin)
         drop = self.dropout.p > 0.0 and self.training
         last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            # Each neuron's forward, inlined: this loop is the hot path of training, and the
-            # sizes were checked when the layers were built.
-            act = layer.neurons[0]._act
-            if act is None:
-                x = [linear(n.w, x, n.b) for n in layer.neurons]
-            else:
-                x = [act(linear(n.w, x, n.b)) for n in layer.neurons]
-            if drop and i < last:
-                x = self.dropout(x)
+        try:  # costs nothing unless raised
+            for i, layer in enumerate(self.layers):
+                # Each neuron's forward, inlined: this loop is the hot path of training, and
+                # the sizes were checked when the layers were built.
+                act = layer.neurons[0]._act
+                if act is None:
+                    x = [linear(n.w, x, n.b) for n in layer.neurons]
+                else:
+                    x = [act(linear(n.w, x, n.b)) for n in layer.neurons]
+                if drop and i < last:
+                    x = self.dropout(x)
+        except TypeError:
+            _refuse_a_batch(sample, self.nin)
+            raise
         return x[0] if len(x) == 1 else x
 
     def config(self) -> dict[str, Any]:

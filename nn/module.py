@@ -171,12 +171,12 @@ class Module:
         named = self.named_parameters()
         names = {name for name, _ in named}
         missing = [name for name, _ in named if name not in state_dict]
-        unexpected = [repr(key) for key in state_dict if key not in names]
+        unexpected = [_short(repr(key)) for key in state_dict if key not in names]
         problems = []
         if missing:
-            problems.append("missing " + ", ".join(missing))
+            problems.append("missing " + _some(missing))
         if unexpected:
-            problems.append("unexpected " + ", ".join(unexpected))
+            problems.append("unexpected " + _some(unexpected))
         if problems:
             raise ValueError("state dict does not match the model: " + "; ".join(problems))
         not_numbers = [
@@ -187,15 +187,12 @@ class Module:
         ]
         if not_numbers:
             raise ValueError(
-                "state dict entries must be real numbers; not a number: " + ", ".join(not_numbers)
+                "state dict entries must be real numbers; not a number: " + _some(not_numbers)
             )
-        non_finite = [
-            f"{name}={float(state_dict[name])!r}"
-            for name, _ in named
-            if not math.isfinite(state_dict[name])
-        ]
+        shown = {name: _shown_if_not_finite(state_dict[name]) for name, _ in named}
+        non_finite = [name + text for name, text in shown.items() if text]
         if non_finite:
-            raise ValueError("state dict has non-finite entries: " + ", ".join(non_finite))
+            raise ValueError("state dict has non-finite entries: " + _some(non_finite))
         for name, p in named:
             p.data = float(state_dict[name])
 
@@ -221,6 +218,25 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
+
+
+def _shown_if_not_finite(x: numbers.Real) -> str:
+    """What a message says after the name of a number that is no finite float; "" if it is."""
+    try:
+        as_float = float(x)
+    except OverflowError:  # the int 10**400
+        return " (too large for a float)"
+    return "" if math.isfinite(as_float) else f"={as_float!r}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _some(items: list[str], shown: int = 5) -> str:
+    """The first few items, then how many more: a message never lists a whole model."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _walk_item(name: str, item: object) -> Iterator[tuple[str, Value]]:

@@ -201,6 +201,7 @@ def fit(
     if isinstance(l2, bool) or not isinstance(l2, int | float) or not 0 <= l2 < math.inf:
         raise ValueError(f"fit l2 must be a finite number >= 0, got {l2!r}")
     score = accuracy if accuracy is not None else accuracy_for(loss)
+    _check_outputs_suit_loss(model, X[0], y, loss)
 
     params = model.parameters()
     layers = _layer_groups(model)
@@ -314,6 +315,44 @@ def _check_data(X: Any, y: Any, x_name: str, y_name: str) -> tuple[list[Any], li
     if len(X) == 0:
         raise ValueError(f"fit {x_name} is empty; it needs at least one sample")
     return list(X), list(y)
+
+
+# Losses that take one number per sample, and the one that takes a list of logits per sample.
+_ONE_OUTPUT = (F.hinge_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss)
+
+
+def _check_outputs_suit_loss(model: Module, sample: Any, y: list[Any], loss: Loss) -> None:
+    """Refuse a model whose number of outputs does not suit the loss, before any training.
+
+    Caught here, the mistake is named; caught inside the loss, it would read as bad targets.
+    """
+    if loss is not F.cross_entropy and loss not in _ONE_OUTPUT:
+        return
+    was_training = model.training
+    model.eval()  # no dropout, so that no random number is drawn
+    try:
+        with no_grad():
+            out = model(sample)
+    finally:
+        model.train(was_training)
+    if not isinstance(out, Value | Collection):
+        return  # a model of another kind: the loss will say what it makes of it
+    outputs = 1 if isinstance(out, Value) else len(out)
+    name = loss.__name__
+    if loss is F.cross_entropy and outputs == 1:
+        whole = all(isinstance(t, int) and not isinstance(t, bool) for t in y)
+        classes = max(2, max(y) + 1) if whole else 2
+        raise ValueError(
+            f"the model has 1 output, but cross_entropy needs one logit per class, "
+            f"{classes} or more outputs: end the model with a layer of {classes} "
+            f"(MLP(nin, [..., {classes}])); with 1 output, use binary_cross_entropy_with_logits "
+            "(targets 0 and 1) or hinge_loss (targets -1 and 1)"
+        )
+    if loss is not F.cross_entropy and outputs != 1:
+        raise ValueError(
+            f"the model has {outputs} outputs, but {name} takes one number per sample: end "
+            f"the model with a layer of 1, or use cross_entropy for {outputs} classes"
+        )
 
 
 def _check_count(name: str, n: object) -> int:

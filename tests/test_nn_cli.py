@@ -77,11 +77,73 @@ def test_train_command_reports_divergence_and_exits_with_one(tmp_path, capsys):
         [],
     ],
 )
-def test_bad_arguments_exit_with_usage_error(args, capsys):
+def test_bad_arguments_exit_2_with_one_line_saying_what_was_wrong(args, capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(args)
     assert exit_info.value.code == 2
-    assert "usage" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error: " in err and "usage" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--epochs", "abc"], "argument --epochs: expected a whole number, got 'abc'"),
+        (["--epochs", "2.5"], "argument --epochs: expected a whole number, got '2.5'"),
+        (["--lr", "abc"], "argument --lr: expected a number, got 'abc'"),
+        (["--lr", "nan"], "argument --lr: expected a positive number, got 'nan'"),
+        (["--seed", "x"], "argument --seed: expected a whole number, got 'x'"),
+    ],
+)
+def test_number_options_say_what_number_they_expected(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *args])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        f"python -m nn train: error: {message} (see python -m nn train --help)\n"
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["train"]])
+def test_help_is_plain_text_without_restructuredtext_markup(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "nn", *command, "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "`" not in result.stdout
+    assert ("--epochs N" if command else "train") in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("afile", "--out 'afile' is a file, not a folder"),
+        ("afile/sub", "--out 'afile/sub': cannot make the folder"),
+        ("/proc/nope", "--out '/proc/nope': cannot make the folder (No such file or directory)"),
+        ("taken", "cannot write 'taken/model.json': it is a folder"),
+    ],
+)
+def test_an_out_that_cannot_be_written_is_refused_in_one_line_before_training(
+    tmp_path, monkeypatch, capsys, out, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("keep")
+    (tmp_path / "taken" / "model.json").mkdir(parents=True)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", out, "--epochs", "1", "--samples", "5", "--no-progress"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before the data, the model or the training
+    assert message in captured.err and captured.err.count("\n") == 1
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_too_few_samples_for_a_data_set_is_refused_in_one_line(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--dataset", "spirals", "--samples", "2", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        "python -m nn train: error: --samples 2: n_samples must be at least 3, got 2\n"
+    )
 
 
 def test_defaults_are_micrograds_demo():
@@ -90,3 +152,30 @@ def test_defaults_are_micrograds_demo():
         "moons", [16, 16], "relu", "sgd"
     )  # fmt: skip
     assert (args.epochs, args.samples, args.batch_size, str(args.out)) == (100, 100, None, "out")
+
+
+def test_the_model_and_the_plots_are_written_atomically(tmp_path, monkeypatch):
+    import autograd.files
+    import nn.__main__
+    import nn.io
+
+    written = []
+
+    def recording(path, content):
+        written.append(path.name)
+        return autograd.files.write_atomically(path, content)
+
+    monkeypatch.setattr(nn.__main__, "write_atomically", recording)
+    monkeypatch.setattr(nn.io, "write_atomically", recording)
+    argv = ["train", "--epochs", "1", "--samples", "5", "--hidden", "2", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    expected = ["model.json", "loss.png", "decision_boundary.png", "gradient_flow.png"]
+    assert written == expected
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("dataset", ["xor", "moons", "circles"])
+def test_a_sample_too_few_to_show_every_class_still_trains_the_data_sets_model(tmp_path, dataset):
+    argv = ["train", "--dataset", dataset, "--samples", "1", "--epochs", "1", "--hidden", "2"]
+    assert main([*argv, "--no-progress", "--out", str(tmp_path)]) == 0
+    assert load(tmp_path / "model.json").nouts == [2, 1]

@@ -320,3 +320,9 @@ def test_penalties_match_pytorch(params):
     t = torch.tensor(params, dtype=torch.float64)
     assert l2_penalty(values(params)).data == pytest.approx((t**2).sum().item(), rel=1e-12)
     assert l1_penalty(values(params)).data == pytest.approx(t.abs().sum().item(), rel=1e-12)
+
+
+def test_a_list_of_targets_for_one_samples_logits_is_shown_cut_short():
+    logits = [Value(0.5)] * 100
+    with pytest.raises(TypeError, match=r"got \[0, 1, 0, 1, 0, 1, \.\.\.\]$"):
+        cross_entropy(logits, [i % 2 for i in range(100)])

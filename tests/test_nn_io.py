@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -145,7 +146,15 @@ def test_loading_binary_garbage_raises_value_error(tmp_path):
             "it has 9 parameters, the file holds 8",
         ),
         (lambda d: d["parameters"].update(extra=1.0), "unexpected 'extra'"),
-        (lambda d: d["parameters"].update({"layers.0.neurons.0.b": "x"}), "not a number"),
+        (
+            lambda d: d["parameters"].update({"layers.0.neurons.0.b": "x"}),
+            r"must be finite numbers that fit in a float; not so: layers\.0\.neurons\.0\.b='x'",
+        ),
+        (lambda d: d.update(version=True), "format version True"),
+        (
+            lambda d: d["architecture"].update(nin=[[[[[[1]]]]]] * 1000),
+            r"invalid MLP architecture \{.*\.\.\..*\}: nin must be an int, got list$",
+        ),
         (lambda d: d.pop("parameters"), "missing its 'parameters'"),
     ],
 )
@@ -292,3 +301,83 @@ def test_damaged_sequential_files_raise_value_error_saying_what(tmp_path, edit, 
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match=message):
         load(path)
+
+
+def _saved_document(tmp_path) -> tuple[str, dict]:
+    text = saved_text(tmp_path)
+    return text, json.loads(text)
+
+
+def test_a_weight_too_large_for_a_float_is_a_value_error_naming_it(tmp_path):
+    text, document = _saved_document(tmp_path)
+    name, value = next(iter(document["parameters"].items()))
+    path = tmp_path / "huge.json"
+    path.write_text(text.replace(f'"{name}": {value!r}', f'"{name}": 1{"0" * 400}'))
+    with pytest.raises(ValueError, match=rf"not so: {re.escape(name)}=1000+\.\.\.0+$"):
+        load(path)
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deeply_nested_json_is_a_value_error_not_a_recursion_error(tmp_path, depth):
+    text, _ = _saved_document(tmp_path)
+    path = tmp_path / "deep.json"
+    path.write_text(text.replace('"nin": 2', '"nin": ' + "[" * depth + "]" * depth))
+    with pytest.raises(ValueError, match=r"nested too deeply|invalid MLP architecture"):
+        load(path)
+    path.write_text("[" * depth + "]" * depth)
+    with pytest.raises(ValueError, match=r"nested too deeply|not a model file"):
+        load(path)
+
+
+def test_load_state_dict_refuses_an_int_too_large_for_a_float_with_value_error():
+    model = MLP(2, [1], seed=0)
+    before = model.state_dict()
+    state = {**before, "layers.0.neurons.0.w.0": 10**400}
+    with pytest.raises(ValueError, match=r"layers\.0\.neurons\.0\.w\.0 \(too large for a float\)"):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+def test_a_mismatched_state_dict_names_only_a_few_keys():
+    with pytest.raises(ValueError) as caught:
+        MLP(2, [1], seed=0).load_state_dict({f"k{i}": 1.0 for i in range(1000)})
+    assert "and 995 more" in str(caught.value) and len(str(caught.value)) < 300
+
+
+# Hostile values a damaged or crafted file may hold where any JSON value can go.
+_HOSTILE = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**400), 10**400), st.floats(allow_nan=False),
+    st.text(max_size=5), st.integers(1, 3000).map(lambda depth: _nested(depth)),
+    st.lists(st.integers(-3, 5), max_size=4), st.dictionaries(st.text(max_size=3), st.integers()),
+)  # fmt: skip
+
+
+def _nested(depth: int) -> list:
+    """A list nested ``depth`` deep, built without recursion."""
+    nested: list = []
+    for _ in range(depth):
+        nested = [nested]
+    return nested
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_any_value_anywhere_in_a_file_gives_value_error_or_a_model(tmp_path, data):
+    _, document = _saved_document(tmp_path)
+    # Pick a place: the document itself, its architecture or its parameters, and a key there.
+    where = data.draw(st.sampled_from([document, document["architecture"], document["parameters"]]))
+    key = data.draw(st.sampled_from([*where, "extra"]))
+    where[key] = data.draw(_HOSTILE)
+    path = tmp_path / "crafted.json"
+    try:
+        path.write_text(json.dumps(document))
+    except (RecursionError, ValueError):  # json.dumps itself cannot write it: nothing to load
+        return
+    try:
+        model = load(path)
+    except ValueError as error:
+        assert "\n" not in str(error) and len(str(error)) < 1000
+        return
+    assert isinstance(model, MLP)

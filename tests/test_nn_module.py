@@ -396,3 +396,36 @@ def test_load_state_dict_either_loads_everything_or_changes_nothing(state):
     else:
         assert set(state) == {"w.0", "w.1", "b"}
         assert n.state_dict() == {k: float(v) for k, v in state.items()}
+
+
+@pytest.mark.parametrize(
+    "model", [MLP(2, [4, 1], seed=0), Layer(2, 3, seed=0), Neuron(2, seed=0)], ids=repr
+)
+@pytest.mark.parametrize("batch", [[[1, 2], [3, 4]], [[1, 2], [3, 4], [5, 6]], ([1.0, 2.0],)])
+def test_a_batch_given_for_one_sample_says_how_to_run_a_batch(model, batch):
+    with pytest.raises(TypeError) as caught:
+        model(batch)
+    assert str(caught.value) == (
+        f"the model takes one sample, a sequence of 2 numbers or Values, and got {len(batch)} "
+        f"sequence{'s' * (len(batch) > 1)} (a batch?); run it on each sample: [model(x) for x in X]"
+    )
+
+
+_NAMES = [name for name, _ in MLP(2, [2, 1], seed=0).named_parameters()]
+_ANY_ENTRY = st.one_of(
+    st.floats(), st.integers(-(10**400), 10**400), st.booleans(), st.none(), st.text(max_size=3),
+    st.builds(Value, st.floats()), st.lists(st.floats(), max_size=2),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([*_NAMES, "extra", 5]), _ANY_ENTRY, max_size=12))
+def test_load_state_dict_loads_any_mapping_or_raises_value_error_changing_nothing(state):
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    try:
+        model.load_state_dict(state)
+    except ValueError as error:
+        assert model.state_dict() == before and len(str(error)) < 500
+        return
+    assert model.state_dict() == {name: float(state[name]) for name in _NAMES}

@@ -341,3 +341,36 @@ def test_fit_measures_accuracy_for_the_classification_loss_modules():
         opt = Adam(model.parameters(), lr=0.05)
         history = fit(model, X, targets, loss=loss, optimizer=opt, epochs=30, progress=False)
         assert history.accuracy[-1] >= 0.85
+
+
+def test_cross_entropy_with_a_one_output_model_names_the_model_not_the_targets():
+    model = MLP(2, [4, 1], seed=0)
+    X, y = [[i / 10, -i / 10] for i in range(100)], [i % 2 for i in range(100)]
+    before = model.state_dict()
+    with pytest.raises(ValueError) as caught:
+        fit(model, X, y, loss=cross_entropy, optimizer=SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False)  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith("the model has 1 output, but cross_entropy needs one logit per class")
+    assert "MLP(nin, [..., 2])" in message and "[0, 1, 0" not in message and len(message) < 300
+    assert model.state_dict() == before
+
+
+def test_a_one_number_loss_with_a_many_output_model_is_refused_before_training():
+    model = MLP(2, [4, 3], seed=0)
+    with pytest.raises(
+        ValueError, match="the model has 3 outputs, but hinge_loss takes one number"
+    ):
+        fit(model, [[0.0, 1.0]], [1], loss=hinge_loss, optimizer=SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False)  # fmt: skip
+
+
+def test_checking_the_outputs_draws_no_random_number_so_training_is_unchanged():
+    runs = []
+    for _ in range(2):
+        model = MLP(2, [4, 2], dropout=0.5, seed=3)
+        X, y = [[0.5, -1.0], [1.0, 2.0], [-1.0, 0.0]], [0, 1, 1]
+        fit(model, X, y, loss=cross_entropy, optimizer=SGD(model.parameters(), lr=0.1),
+            epochs=3, progress=False, seed=1)  # fmt: skip
+        runs.append(model.state_dict())
+    assert runs[0] == runs[1]

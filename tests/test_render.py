@@ -106,7 +106,7 @@ def test_render_refuses_a_path_that_is_not_a_path(tmp_path):
 
 
 def test_render_into_a_missing_folder_says_which(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"missing.*is no folder"):
+    with pytest.raises(FileNotFoundError, match=r"there is no folder .*missing"):
         render(neuron(), tmp_path / "missing" / "g.svg")
 
 

@@ -492,3 +492,50 @@ def test_division_matches_python_floats_exactly(a, b):
 def test_value_rejects_every_non_real_input(bad):
     with pytest.raises(TypeError, match=type(bad).__name__):
         Value(bad)
+
+
+# -- what a Value refuses, and conversions that read its data --
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [
+        lambda a, b: a < b,
+        lambda a, b: a >= b,
+        lambda a, b: a > 1,
+        lambda a, b: 1 <= a,  # noqa: SIM300 (the reflected comparison)
+        lambda a, b: max(a, b),
+        lambda a, b: min([a, b]),
+        lambda a, b: sorted([b, a]),
+    ],
+)
+def test_values_are_not_ordered_and_the_error_says_to_compare_data(compare):
+    with pytest.raises(TypeError, match=r"Values are not ordered .* compare their \.data"):
+        compare(Value(1.0), Value(2.0))
+
+
+def test_comparing_data_or_sorting_by_data_works():
+    a, b = Value(1.0), Value(2.0)
+    assert max(a, b, key=lambda v: v.data) is b and sorted([b, a], key=lambda v: v.data) == [a, b]
+
+
+def test_a_value_refuses_truth_testing_saying_why():
+    for v in (Value(0.0), Value(1.0)):
+        with pytest.raises(TypeError, match=r"no truth value: an `if` on it would be a branch"):
+            bool(v)
+    with pytest.raises(TypeError, match=r"test its \.data instead"):
+        if Value(2.0) * 3:  # the mistake the message is for
+            pass
+
+
+def test_equality_stays_identity_so_values_live_in_sets_and_dicts():
+    a, b = Value(1.0), Value(1.0)
+    assert a == a and a != b and len({a, b, a}) == 2 and {a: 1, b: 2}[b] == 2
+    assert (a == 1.0) is False
+
+
+def test_round_and_format_specs_work_on_the_data():
+    v = Value(2.71828, label="e")
+    assert round(v) == 3 and round(v, 2) == 2.72 and isinstance(round(v), int)
+    assert f"{v:.2f}" == "2.72" and f"{v:+.1e}" == "+2.7e+00" and f"{v:>6.1f}" == "   2.7"
+    assert f"{v}" == repr(v) == str(v)
