@@ -2,6 +2,7 @@
 
 from autograd.backward import topological_order
 from autograd.draw import draw, render
+from autograd.explain import explain
 from autograd.functional import grad
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
@@ -13,6 +14,7 @@ __all__ = [
     "detect_anomaly",
     "draw",
     "enable_grad",
+    "explain",
     "grad",
     "gradcheck",
     "is_anomaly_enabled",

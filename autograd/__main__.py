@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd.draw import FORMATS, RANKDIRS, render
+from autograd.explain import explain
 from autograd.expression import ACCEPTED, parse
 from autograd.value import Value
 
@@ -44,6 +45,7 @@ examples:
   python -m autograd draw "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88
   python -m autograd draw "x*x + 3*x" --set x=2 --backward -o x.png
   python -m autograd draw "leaky_relu(a*b, 0.2)" --set a=-1 --set b=3 --backward --step 2
+  python -m autograd draw "x*y + x" --set x=3 y=-2 --explain
 """
 
 
@@ -71,13 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if message.startswith("no value given"):
             message += "; give it with --set NAME=NUMBER"
         draw_parser.error(message)
-    if Path(args.output).suffix.lower() not in FORMATS:
+    if args.output is not None and Path(args.output).suffix.lower() not in FORMATS:
         draw_parser.error(
             f"cannot tell the format of {args.output!r} from its suffix; "
             f"use one of {', '.join(FORMATS)}"
         )
     root.backward()
     _print_table(args.expr.strip(), root.data, variables)
+    if args.explain:
+        print(explain(root))
+        if args.output is None:
+            return 0
+    args.output = "graph.svg" if args.output is None else args.output
     mode = "backward" if args.backward or args.step is not None else "forward"
     try:
         path = render(
@@ -172,8 +179,8 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "-o",
         "--output",
         metavar="FILE",
-        default="graph.svg",
-        help="the file to write, its format taken from its suffix (default: graph.svg)",
+        help="the file to write, its format taken from its suffix (default: graph.svg, "
+        "or no file with --explain)",
     )
     draw.add_argument(
         "--backward",
@@ -186,6 +193,12 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         type=_step,
         help="draw the backward sweep after its first K nodes (implies --backward; "
         "0 shows only the seeded result)",
+    )
+    draw.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the backward sweep step by step: each rule and its numbers (writes a "
+        "drawing too when -o is given)",
     )
     draw.add_argument(
         "--rankdir",

@@ -24,13 +24,13 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
 from autograd.backward import topological_order
+from autograd.stepwise import StepwiseSweep
 from autograd.value import Value
 
 MODES = ("forward", "backward")
@@ -125,7 +125,7 @@ def draw(
             f"max_nodes={len(order) + operations} or more to draw it anyway"
         )
     index = {v: i for i, v in enumerate(order)}
-    sweep = _Sweep.run(order, step) if mode == "backward" else None
+    sweep = StepwiseSweep.run(order, step) if mode == "backward" else None
 
     g = graphviz.Digraph(name="autograd", comment=f"{mode} graph")
     g.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.35", fontname="Helvetica")
@@ -207,57 +207,23 @@ def render(
 # -- the backward sweep, as the drawing shows it ---------------------------------------------
 
 
-@dataclass
-class _Sweep:
-    """The reverse sweep stopped after ``steps`` visits, with every contribution kept apart."""
-
-    number: dict[Value, int]  # 1 for the root, in visiting order
-    steps: int  # how many Values have sent their gradient on
-    partial: bool  # stopped before the end
-    grads: dict[Value, float] = field(default_factory=dict)
-    contributions: dict[Value, list[float]] = field(default_factory=dict)
-    uses: dict[Value, int] = field(default_factory=dict)
-    carried: dict[tuple[Value, int], float] = field(default_factory=dict)
-
-    @classmethod
-    def run(cls, order: list[Value], step: int | None) -> _Sweep:
-        visits = order[::-1]
-        steps = len(visits) if step is None else min(step, len(visits))
-        sweep = cls({v: i + 1 for i, v in enumerate(visits)}, steps, steps < len(visits))
-        sweep.grads[visits[0]] = 1.0  # the seed: d root / d root
-        for v in visits:
-            for inp in v.inputs:
-                sweep.uses[inp] = sweep.uses.get(inp, 0) + 1
-        for v in visits[:steps]:
-            grad = sweep.grads[v]
-            for k, (inp, local) in enumerate(zip(v.inputs, v.local_grads, strict=True)):
-                # The chain rule, added up in the same order as backward.gradients.
-                carried = local * grad
-                sweep.carried[(v, k)] = carried
-                sweep.contributions.setdefault(inp, []).append(carried)
-                sweep.grads[inp] = sweep.grads[inp] + carried if inp in sweep.grads else carried
-        return sweep
-
-    def complete(self, v: Value) -> bool:
-        """Whether every use of v has sent its contribution (always true of the seed)."""
-        return len(self.contributions.get(v, ())) == self.uses.get(v, 0)
-
-    def grad_text(self, v: Value) -> str:
-        """``grad 8 = 3 + 5`` for a reused Value, ``grad 3 + … (1 of 2 uses)`` mid-sweep."""
-        terms = self.contributions.get(v, [])
-        if self.number[v] == 1:
-            return f"grad {_num(self.grads[v])} (seed)"
-        if not terms:
-            return "grad pending"
-        shown = " + ".join(_num(t) for t in terms[:MAX_TERMS])
-        if len(terms) > MAX_TERMS or not self.complete(v):
-            shown += " + …"
-        if not self.complete(v):
-            return f"grad {shown} ({len(terms)} of {self.uses[v]} uses)"
-        if len(terms) == 1:
-            return f"grad {shown}"
-        count = f" ({len(terms)} terms)" if len(terms) > MAX_TERMS else ""
-        return f"grad {_num(self.grads[v])} = {shown}{count}"
+def _grad_text(sweep: StepwiseSweep, v: Value) -> str:
+    """``grad 8 = 3 + 5`` for a reused Value, ``grad 3 + … (1 of 2 uses)`` mid-sweep."""
+    terms = sweep.contributions.get(v, [])
+    if sweep.number[v] == 1:
+        return f"grad {_num(sweep.grads[v])} (seed)"
+    if not terms:
+        return "grad pending"
+    shown = " + ".join(_num(t) for t in terms[:MAX_TERMS])
+    complete = sweep.complete(v)
+    if len(terms) > MAX_TERMS or not complete:
+        shown += " + …"
+    if not complete:
+        return f"grad {shown} ({len(terms)} of {sweep.uses[v]} uses)"
+    if len(terms) == 1:
+        return f"grad {shown}"
+    count = f" ({len(terms)} terms)" if len(terms) > MAX_TERMS else ""
+    return f"grad {_num(sweep.grads[v])} = {shown}{count}"
 
 
 # -- nodes ----------------------------------------------------------------------------------
@@ -269,7 +235,7 @@ def _add_nodes(
     index: dict[Value, int],
     groups: dict[Value, tuple[str, str | None]],
     root: Value,
-    sweep: _Sweep | None,
+    sweep: StepwiseSweep | None,
 ) -> None:
     """Declare every node, inside its neuron's and layer's boxes when it has them."""
     outside = [v for v in order if v not in groups]
@@ -294,7 +260,7 @@ def _add_neurons(
     neurons: dict[str, list[Value]],
     index: dict[Value, int],
     root: Value,
-    sweep: _Sweep | None,
+    sweep: StepwiseSweep | None,
     prefix: str,
 ) -> None:
     for j, (neuron, members) in enumerate(neurons.items()):
@@ -304,7 +270,9 @@ def _add_neurons(
                 _add_value(box, v, index[v], root, sweep)
 
 
-def _add_value(g: graphviz.Digraph, v: Value, i: int, root: Value, sweep: _Sweep | None) -> None:
+def _add_value(
+    g: graphviz.Digraph, v: Value, i: int, root: Value, sweep: StepwiseSweep | None
+) -> None:
     """The box of one Value and, when an operation made it, the oval of that operation."""
     heading = [f"<B>{_html(v.label)}</B>"] if v.label else []
     style = ["filled"]
@@ -317,7 +285,7 @@ def _add_value(g: graphviz.Digraph, v: Value, i: int, root: Value, sweep: _Sweep
     else:
         number = sweep.number[v]
         heading = [" ".join([f"#{number}", *heading])]
-        grad_line = _html(sweep.grad_text(v))
+        grad_line = _html(_grad_text(sweep, v))
         grad = sweep.grads.get(v)
         attrs["fillcolor"] = _colour(grad) if sweep.complete(v) else PENDING_COLOUR
         attrs["tooltip"] = (
@@ -338,7 +306,7 @@ def _add_value(g: graphviz.Digraph, v: Value, i: int, root: Value, sweep: _Sweep
 
 
 def _add_edges(
-    g: graphviz.Digraph, order: list[Value], index: dict[Value, int], sweep: _Sweep | None
+    g: graphviz.Digraph, order: list[Value], index: dict[Value, int], sweep: StepwiseSweep | None
 ) -> None:
     """Forward: input -> operation -> result. Backward: result -> operation -> each input."""
     for i, v in enumerate(order):
