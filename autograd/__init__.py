@@ -1,5 +1,6 @@
 """A scalar autograd engine: Values that record their graph, and backpropagation through it."""
 
+from autograd.animation import Animation, animate
 from autograd.backward import topological_order
 from autograd.draw import draw, render
 from autograd.explain import explain
@@ -9,8 +10,10 @@ from autograd.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_g
 from autograd.value import Value, linear
 
 __all__ = [
+    "Animation",
     "GradcheckError",
     "Value",
+    "animate",
     "detect_anomaly",
     "draw",
     "enable_grad",

@@ -11,7 +11,9 @@ import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autograd.draw import FORMATS, RANKDIRS, render
+from autograd.animation import SUFFIXES, animate
+from autograd.backward import topological_order
+from autograd.draw import FORMATS, LEVELS, RANKDIRS, render
 from autograd.explain import explain
 from autograd.expression import ACCEPTED, parse
 from autograd.value import Value
@@ -46,7 +48,12 @@ examples:
   python -m autograd draw "x*x + 3*x" --set x=2 --backward -o x.png
   python -m autograd draw "leaky_relu(a*b, 0.2)" --set a=-1 --set b=3 --backward --step 2
   python -m autograd draw "x*y + x" --set x=3 y=-2 --explain
+  python -m autograd draw "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88 \\
+      --animate -o sweep.gif
 """
+
+
+ANIMATION_SUFFIXES = (*SUFFIXES, "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,32 +80,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         if message.startswith("no value given"):
             message += "; give it with --set NAME=NUMBER"
         draw_parser.error(message)
-    if args.output is not None and Path(args.output).suffix.lower() not in FORMATS:
+    suffixes = ANIMATION_SUFFIXES if args.animate else tuple(FORMATS)
+    if args.output is not None and Path(args.output).suffix.lower() not in suffixes:
         draw_parser.error(
             f"cannot tell the format of {args.output!r} from its suffix; "
-            f"use one of {', '.join(FORMATS)}"
+            f"use one of {', '.join(s for s in suffixes if s)}"
+            + (", or no suffix for a folder of .svg frames" if args.animate else "")
         )
+    if args.animate and args.step is not None:
+        draw_parser.error("--animate shows every step; leave out --step")
     root.backward()
     _print_table(args.expr.strip(), root.data, variables)
+    if not root.is_leaf and not root.label:
+        root.label = args.expr.strip()  # the output's box says what it is (cut when long)
     if args.explain:
         print(explain(root))
         if args.output is None:
             return 0
-    args.output = "graph.svg" if args.output is None else args.output
-    mode = "backward" if args.backward or args.step is not None else "forward"
+    options = {
+        "rankdir": args.rankdir,
+        "max_nodes": args.max_nodes,
+        "cluster": args.cluster,
+        "level": args.level,
+    }
+    mode = "backward" if args.backward or args.step is not None or args.check else "forward"
     try:
-        path = render(
-            root,
-            args.output,
-            mode,
-            rankdir=args.rankdir,
-            max_nodes=args.max_nodes,
-            step=args.step,
-            cluster=args.cluster,
-        )
+        if args.animate:
+            path = animate(root, check=args.check, **options).save(args.output or "sweep.html")
+            print(f"wrote {path} (backward sweep, {len(topological_order(root)) + 1} steps)")
+            return 0
+        output = args.output or "graph.svg"
+        if args.check:
+            options["check"] = True
+        path = render(root, output, mode, step=args.step, **options)
     except (ValueError, RuntimeError, OSError) as err:
         print(f"{draw_parser.prog}: error: {err}", file=sys.stderr)
-        return 1
+        return 2
     print(f"wrote {path} ({mode} graph)")
     return 0
 
@@ -219,6 +236,24 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--cluster",
         action="store_true",
         help="group nn neurons and layers into boxes, read from parameter labels",
+    )
+    draw.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="value",
+        help="draw every Value, or each nn neuron or layer as one box (default: value)",
+    )
+    draw.add_argument(
+        "--check",
+        action="store_true",
+        help="mark each variable whose gradient disagrees with a central finite difference "
+        "(implies --backward)",
+    )
+    draw.add_argument(
+        "--animate",
+        action="store_true",
+        help="write the backward sweep step by step: an HTML player (.html), a .gif, or a "
+        "folder of .svg frames (no suffix); default -o sweep.html",
     )
     return parser, draw
 

@@ -595,7 +595,7 @@ class _Drawing:
         swatches = [(ZERO_COLOUR, "0", "")]
         swatches += [(colour, text, "") for _, colour, text in GRAD_CLASSES]
         swatches.append((NOT_FINITE_COLOUR, "nan, inf", ""))
-        if sweep.partial:
+        if sweep.partial or self.pins is not None:  # an animation's frames share one legend
             swatches += [(PENDING_COLOUR, "pending", "dashed"), ("#ffffff", "complete", "dotted")]
             swatches.append(("#ffffff", "visited", ""))
         cells = "".join(

@@ -23,7 +23,9 @@ def test_explain_prints_the_sweep_after_the_table_and_writes_no_file(tmp_path):
     done = run("draw", "x*y + x", "--set", "x=3", "y=-2", "--explain", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     x, y = Value(3.0, label="x"), Value(-2.0, label="y")
-    expected = explain(x * y + x)
+    root = x * y + x
+    root.label = "x*y + x"  # the command line names the output after the expression
+    expected = explain(root)
     assert done.stdout.endswith(expected + "\n")
     assert "(x.grad = 1 + (-2) = -1)" in done.stdout
     assert list(tmp_path.iterdir()) == []
