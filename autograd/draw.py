@@ -267,7 +267,7 @@ def _restore_tooltips(svg: str, tooltips: dict[str, str]) -> str:
         text = tooltips.get(html.unescape(match["name"]))
         if text is None:
             return match[0]
-        return f'{match["head"]}{html.escape(text, quote=True)}"'
+        return f'{match["head"]}{html.escape(text, quote=True).replace(chr(10), "&#10;")}"'
 
     pattern = r'(?P<head><title>(?P<name>[^<]*)</title>\s*<g id="[^"]*"><a xlink:title=")[^"]*"'
     return re.sub(pattern, whole, svg)
@@ -317,6 +317,11 @@ class _Drawing:
         self.sweep = StepwiseSweep.run(self.order, step) if mode == "backward" else None
         self.neurons = neurons(self.order) if cluster or level != "value" else []
         self.neuron_of = {v: n for n in self.neurons for v in n.members}
+        self.neuron_numbers = {n.name: i for i, n in enumerate(self.neurons)}
+        self.layer_numbers: dict[str, int] = {}
+        for n in self.neurons:
+            if n.layer is not None:
+                self.layer_numbers.setdefault(n.layer, len(self.layer_numbers))
         self.mismatches = _mismatches(self.order, self.sweep) if check else None
         self.check = check
         self.edges = 0
@@ -505,9 +510,10 @@ class _Drawing:
     # -- levels "neuron" and "layer" --------------------------------------------------------
 
     def _box_of(self, neuron: Neuron) -> str:
+        """The node name of the box a neuron is drawn in: its own (n3) or its layer's (l1)."""
         if self.level == "layer" and neuron.layer is not None:
-            return f"layer {neuron.layer}"
-        return f"neuron {neuron.name}"
+            return f"l{self.layer_numbers[neuron.layer]}"
+        return f"n{self.neuron_numbers[neuron.name]}"
 
     def _groups(self, g: graphviz.Digraph) -> None:
         """One box per neuron (in its layer's box) or per layer; the rest drawn as Values."""
@@ -521,18 +527,20 @@ class _Drawing:
         for box, members in boxes.items():
             layer = members[0].layer if self.level == "neuron" else None
             by_layer.setdefault(layer, []).append(box)
+        clusters: dict[str, tuple[str, list[str]]] = {}  # layer -> (its cluster, its boxes)
         for i, (layer, names) in enumerate(by_layer.items()):
             if layer is None:
                 for box in names:
-                    self._group_box(g, box, boxes[box])
+                    self._group_box(g, box, boxes[box], "")
                 continue
+            clusters[layer] = (f"cluster_layer{i}", names)
             with g.subgraph(name=f"cluster_layer{i}") as cluster:
                 self._cluster_attrs(cluster, f"cluster_layer{i}", layer or "layer", "gray40", True)
                 for box in names:
-                    self._group_box(cluster, box, boxes[box])
-        self._group_edges(g)
+                    self._group_box(cluster, box, boxes[box], f"{layer}." if layer else "")
+        self._group_edges(g, clusters)
 
-    def _group_box(self, g: graphviz.Digraph, box: str, members: list[Neuron]) -> None:
+    def _group_box(self, g: graphviz.Digraph, box: str, members: list[Neuron], prefix: str) -> None:
         parameters = [p for n in members for p in n.parameters]
         outputs = [out for n in members for out in n.outputs]
         grads = [self._grad(p) for p in parameters]
@@ -542,10 +550,14 @@ class _Drawing:
             for n in members
             if n.outputs and all(o.op == "relu" and o.data == 0 for o in n.outputs)
         ]
-        title = box.split(" ", 1)[1] or box.split(" ", 1)[0]
+        is_layer = box.startswith("l")
+        whole = members[0].layer if is_layer else members[0].name
+        title = whole or ("layer" if is_layer else "neuron")
+        if prefix and title.startswith(prefix):
+            title = title[len(prefix) :]  # inside its layer's box: neurons.3
         lines = [f"<B>{_html(_shortened(title))}</B>"]
-        if len(members) > 1:
-            lines.append(f"{len(members)} neurons")
+        if is_layer:
+            lines.append(f"{len(members)} neuron{'s' if len(members) > 1 else ''}")
         if len(outputs) == 1 and len(members) == 1:
             out = outputs[0]
             grad = self._grad(out)
@@ -560,7 +572,7 @@ class _Drawing:
             attrs["fillcolor"] = "#f7fbff"
         else:
             attrs["fillcolor"] = PENDING_COLOUR if norm is None else _colour(norm)
-        tooltip = f"{title}: norm of the parameters' gradients {norm!r}"
+        tooltip = f"{whole}: norm of the parameters' gradients {norm!r}"
         self._node(g, box, "<" + "<BR/>".join(lines) + ">", tooltip, attrs)
 
     def _grad(self, v: Value) -> float | None:
@@ -569,9 +581,14 @@ class _Drawing:
             return v.grad
         return self.sweep.grads.get(v) if self.sweep.complete(v) else None
 
-    def _group_edges(self, g: graphviz.Digraph) -> None:
-        """The Values' edges, each box standing for its members; one edge per pair of boxes."""
+    def _group_edges(self, g: graphviz.Digraph, clusters: dict[str, tuple[str, list[str]]]) -> None:
+        """The Values' edges, each box standing for its members; one edge per pair of boxes.
+
+        Between the neurons of two layers (every neuron feeds every neuron of the next layer)
+        one edge joins the two layers' boxes instead: a drawing of 16 x 16 edges says no more.
+        """
         drawn: set[tuple[str, str]] = set()
+        layer_of = {box: layer for layer, (_, boxes) in clusters.items() for box in boxes}
         for i, v in enumerate(self.order):
             if v.is_leaf:
                 continue
@@ -582,9 +599,32 @@ class _Drawing:
             for inp in v.inputs:
                 other = self._end(inp)
                 pair = (other, box) if self.sweep is None else (box, other)
-                if other != box and pair not in drawn:
-                    drawn.add(pair)
-                    self._edge(g, *pair)
+                if other == box or pair in drawn:
+                    continue
+                drawn.add(pair)
+                if pair[0] in layer_of and pair[1] in layer_of:
+                    layers = (layer_of[pair[0]], layer_of[pair[1]])
+                    if layers not in drawn:
+                        drawn.add(layers)
+                        self._layer_edge(g, *(clusters[layer] for layer in layers))
+                    continue
+                self._edge(g, *pair)
+
+    def _layer_edge(
+        self, g: graphviz.Digraph, tail: tuple[str, list[str]], head: tuple[str, list[str]]
+    ) -> None:
+        """One edge from a layer's box to another's, drawn between their middle neurons."""
+        g.attr(compound="true")
+        (tail_cluster, tail_boxes), (head_cluster, head_boxes) = tail, head
+        self._edge(
+            g,
+            tail_boxes[len(tail_boxes) // 2],
+            head_boxes[len(head_boxes) // 2],
+            ltail=tail_cluster,
+            lhead=head_cluster,
+            penwidth="2",
+            tooltip="every neuron of one layer feeds every neuron of the next",
+        )
 
     # -- the legend -----------------------------------------------------------------------
 
@@ -730,8 +770,18 @@ def _shortened(text: str) -> str:
 
 
 def _tooltip(label: str, numbers: str) -> str:
-    """A box's tooltip: its whole label (when the box shows it cut) and its numbers."""
-    return f"{label}\n{numbers}" if len(label) > LABEL_LIMIT else numbers
+    """A box's tooltip: its whole label (when the box shows it cut) and its numbers.
+
+    Characters Python would not print (NUL, control characters) appear as their escapes, as
+    in labels: dot cannot read some of them.
+    """
+    if len(label) <= LABEL_LIMIT:
+        return numbers
+    shown = "".join(
+        ch if ch.isprintable() or ch == "\n" else ch.encode("unicode_escape").decode("ascii")
+        for ch in label
+    )
+    return f"{shown}\n{numbers}"
 
 
 def _num(x: float) -> str:
