@@ -93,6 +93,7 @@ def test_level_is_passed_on_to_the_drawing(tmp_path):
     x = Value(1.0, label="x")
     root = x * 2
     root.label = "x*2"
+    root.backward()  # the command line runs backward before drawing
     # An expression has no nn neurons: every Value is drawn as at level "value".
     assert (tmp_path / "l.gv").read_text(encoding="utf-8") == draw(root, level="layer").source
     bad = run("draw", "x*2", "--set", "x=1", "--level", "cell", cwd=tmp_path)
