@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from autograd.backward import topological_order
-from autograd.draw import _check_options, _Drawing, _write_atomically, draw, run_graphviz
+from autograd.draw import (
+    PAGE,
+    _check_options,
+    _Drawing,
+    _write_atomically,
+    draw,
+    run_graphviz,
+)
 from autograd.value import Value
 
 FRAME_MS = 900  # how long a GIF shows each step, and the player's pace
@@ -40,7 +47,7 @@ def animate(root: Value, **options: Any) -> Animation:
     """The backward sweep of ``root``, one frame per step: ``draw(root, "backward", step=k)``.
 
     ``options`` are those of ``draw`` (``rankdir``, ``max_nodes``, ``cluster``, ``level``,
-    ``check``, ``legend``); ``step`` is what the animation varies.
+    ``check``, ``legend``, ``size``); ``step`` is what the animation varies.
 
     >>> from autograd import Value
     >>> x = Value(2.0, label="x")
@@ -53,7 +60,7 @@ def animate(root: Value, **options: Any) -> Animation:
     if "mode" in options:
         raise TypeError("animate shows the backward sweep: it takes no mode option")
     drawing = {"rankdir": "LR", "max_nodes": 500, "cluster": False, "level": "value"}
-    drawing |= {"check": False, "legend": True}
+    drawing |= {"check": False, "legend": True, "size": PAGE}
     unknown = sorted(set(options) - set(drawing))
     if unknown:
         raise TypeError(f"animate got unknown options {unknown}; accepted: {', '.join(drawing)}")
@@ -87,7 +94,7 @@ class Animation:
     def _pinned(self, k: int, pins: _Pins) -> Any:
         o = self._options
         drawing = _Drawing(self._root, "backward", k, o["cluster"], o["level"], o["check"], pins)
-        return drawing.build(o["rankdir"], o["max_nodes"], o["legend"])
+        return drawing.build(o["rankdir"], o["max_nodes"], o["legend"], o["size"])
 
     def _layout(self) -> _Pins:
         """One layout for every frame, each box as large as its largest label in any frame.

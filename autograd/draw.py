@@ -74,11 +74,18 @@ NOT_FINITE_COLOUR = "#c994c7"
 PENDING_COLOUR = "#fff7d6"  # pale yellow: no swatch of the scale is near it
 HIGHLIGHT_COLOUR = "#e6550d"
 MISMATCH_COLOUR = "#cb181d"
+# The edges of a weighted sum, each with its label (ColorBrewer Dark2, no red: red marks checks).
+EDGE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666")
 MAX_TERMS = 4  # contributions spelled out in a reused Value's sum before it is abbreviated
 LABEL_LIMIT = 40  # characters of a label shown in a box; the tooltip keeps all of it
 # dot's lexer refuses a quoted string over 16,384 bytes: longer tooltips are cut in the DOT
 # source, and render() puts the whole text back into the SVG it writes.
 TOOLTIP_BYTES = 8000
+# The largest picture by default, in inches: 864 x 2592 points, 1,152 pixels wide on a screen
+# or in a PNG (96 dpi), so a drawing fits a 1,200-pixel notebook page and a PNG of a drawing
+# at max_nodes renders in seconds (see benchmarks/draw_sizes.py).
+PAGE = (12.0, 36.0)
+LARGE = 100  # nodes: above this, dot's layout passes are limited (see _Drawing.build)
 # Central finite differences of check=True, with gradcheck's defaults.
 CHECK_EPS, CHECK_ATOL, CHECK_RTOL = 1e-6, 1e-5, 1e-3
 
@@ -98,6 +105,7 @@ def draw(
     level: str = "value",
     check: bool = False,
     legend: bool = True,
+    size: tuple[float, float] | None = PAGE,
 ) -> graphviz.Digraph:
     """The Graphviz drawing of the graph that produced ``root``.
 
@@ -126,6 +134,9 @@ def draw(
             difference of the root and mark every leaf where they disagree (red border, both
             numbers shown); the legend says how many disagree.
         legend: backward mode only: show the legend below the picture.
+        size: the largest picture, ``(width, height)`` in inches: a larger drawing is scaled
+            down to fit (Graphviz's ``size``), a smaller one is left alone. The default fits a
+            1,200-pixel notebook page and keeps PNG files quick to make; None: natural size.
 
     >>> from autograd import Value
     >>> x = Value(2.0, label="x")
@@ -135,8 +146,9 @@ def draw(
     >>> draw(y).source == draw(y).source
     True
     """
-    _check_options(root, mode, rankdir, max_nodes, step, cluster, level, check, legend)
-    return _Drawing(root, mode, step, cluster, level, check).build(rankdir, max_nodes, legend)
+    _check_options(root, mode, rankdir, max_nodes, step, cluster, level, check, legend, size)
+    drawing = _Drawing(root, mode, step, cluster, level, check)
+    return drawing.build(rankdir, max_nodes, legend, size)
 
 
 def _check_options(
@@ -149,6 +161,7 @@ def _check_options(
     level: Any,
     check: Any,
     legend: Any,
+    size: Any = None,
 ) -> None:
     """Raise TypeError or ValueError, saying what is accepted, for a bad argument of draw."""
     if not isinstance(root, Value):
@@ -173,6 +186,13 @@ def _check_options(
             raise TypeError(f"{name} must be True or False, got {type(flag).__name__}")
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(map(repr, LEVELS))}, got {level!r}")
+    if size is not None and not (
+        isinstance(size, tuple)
+        and len(size) == 2
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in size)
+        and all(x > 0 and math.isfinite(x) for x in size)
+    ):
+        raise ValueError(f"size must be None or (width, height) in inches, both > 0; got {size!r}")
     if check and mode != "backward":
         raise ValueError("check compares the backward sweep's gradients: use it with 'backward'")
 
@@ -329,15 +349,23 @@ class _Drawing:
 
     # -- the whole drawing ----------------------------------------------------------------
 
-    def build(self, rankdir: str, max_nodes: int, legend: bool) -> graphviz.Digraph:
+    def build(
+        self, rankdir: str, max_nodes: int, legend: bool, size: tuple[float, float] | None
+    ) -> graphviz.Digraph:
         shown = self._shown()
         count = sum(2 if v is not None and not v.is_leaf else 1 for v in shown)
         if count > max_nodes:
             raise ValueError(self._too_many(count, max_nodes))
         g = graphviz.Digraph(name="autograd", comment=f"{self.mode} graph")
         g.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.35", fontname="Helvetica")
+        if size is not None:
+            g.attr(size=f"{size[0]:g},{size[1]:g}")
         g.attr("node", fontname="Helvetica", fontsize="11")
         g.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
+        if count > LARGE:
+            # dot's network simplex runs for minutes on large graphs where one Value has many
+            # uses (x + x + ... + x, 60 terms: over 200 s); a few passes lay them out in seconds.
+            g.attr(nslimit="1", nslimit1="1", mclimit="0.1")
         if self.level == "value":
             self._values(g)
         else:
@@ -490,15 +518,23 @@ class _Drawing:
             self._edge(g, f"o{i}", f"v{i}")
             return
         self._edge(g, f"v{i}", f"o{i}")
+        many = v.op == "linear" and len(v.inputs) > 2
         for k, (inp, local, role) in enumerate(zip(v.inputs, v.local_grads, roles, strict=True)):
             text = f"{role}: local {_num(local)}" if role else f"local {_num(local)}"
             carried = sweep.carried.get((v, k))
+            # A weighted sum's edges leave its oval side by side, their labels close together:
+            # each edge and its label share a colour, so no label is read as its neighbour's.
+            colour = EDGE_COLOURS[k % len(EDGE_COLOURS)] if many else None
             if carried is None:  # the sweep has not reached v yet
-                self._edge(g, f"o{i}", self._end(inp), label=text, style="dashed", color="gray50")
+                self._edge(
+                    g, f"o{i}", self._end(inp), label=text, style="dashed",
+                    color=colour or "gray50", fontcolor=colour or "black",
+                )  # fmt: skip
             else:
                 tooltip = f"local {local!r} x grad {sweep.grads[v]!r} = {carried!r}"
                 label = f"{text}\\ngrad {_num(carried)}"
-                self._edge(g, f"o{i}", self._end(inp), label=label, tooltip=tooltip)
+                shade = {"color": colour, "fontcolor": colour} if colour else {}
+                self._edge(g, f"o{i}", self._end(inp), label=label, tooltip=tooltip, **shade)
 
     def _end(self, v: Value) -> str:
         """The node an edge to or from v ends at: v's box, or its neuron's or layer's box."""
