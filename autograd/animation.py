@@ -307,6 +307,13 @@ def _inline(svg: str) -> str:
     """An SVG document as markup to put in a page: no prolog, comments or namespace URLs."""
     svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", "", svg, flags=re.DOTALL)
     svg = re.sub(r'\s+xmlns(?::xlink)?="[^"]*"', "", svg)
+    # As wide as drawn, or as the page when that is narrower: the picture shrinks to fit.
+    svg = re.sub(
+        r'<svg width="([\d.]+)pt" height="[\d.]+pt"',
+        r'<svg style="width: 100%; max-width: \1pt; height: auto"',
+        svg,
+        count=1,
+    )
     return svg.strip()
 
 
@@ -318,17 +325,17 @@ def _pieces(svg: str) -> list[str]:
 _PLAYER = """\
 <div class="valuegrad-player" id="{id}" style="font-family: Helvetica, Arial, sans-serif">
 <div style="display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 4px 0">
-<button type="button" data-act="first" title="the seed">&#9198;</button>
+<button type="button" data-act="first" title="the seed">|&#9664;</button>
 <button type="button" data-act="back" title="one step back">&#9664; back</button>
 <button type="button" data-act="play" title="play or pause">&#9654; play</button>
 <button type="button" data-act="forward" title="one step forward">step &#9654;</button>
-<button type="button" data-act="last" title="the finished sweep">&#9197;</button>
+<button type="button" data-act="last" title="the finished sweep">&#9654;|</button>
 <input type="range" min="0" max="{last}" value="{last}" step="1" style="width: 240px"
  aria-label="step">
 <span class="vg-step">step {last} of {last}</span>
 </div>
 <div class="vg-caption" style="font-size: 13px; margin: 2px 0 6px">{caption}</div>
-<div class="vg-frame" style="max-width: 100%; overflow-x: auto">{final}</div>
+<div class="vg-frame">{final}</div>
 <script type="application/json" class="vg-data">{data}</script>
 <script>
 (function () {{

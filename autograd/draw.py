@@ -81,10 +81,10 @@ LABEL_LIMIT = 40  # characters of a label shown in a box; the tooltip keeps all 
 # dot's lexer refuses a quoted string over 16,384 bytes: longer tooltips are cut in the DOT
 # source, and render() puts the whole text back into the SVG it writes.
 TOOLTIP_BYTES = 8000
-# The largest picture by default, in inches: 864 x 2592 points, 1,152 pixels wide on a screen
-# or in a PNG (96 dpi), so a drawing fits a 1,200-pixel notebook page and a PNG of a drawing
-# at max_nodes renders in seconds (see benchmarks/draw_sizes.py).
-PAGE = (12.0, 36.0)
+# The largest picture by default, in inches: 720 x 2592 points, 960 pixels wide on a screen
+# or in a PNG (96 dpi), so a drawing fits the text column of a 1,200-pixel notebook page and a
+# PNG of a drawing at max_nodes renders in about a second (see benchmarks/draw_sizes.py).
+PAGE = (10.0, 36.0)
 LARGE = 100  # nodes: above this, dot's layout passes are limited (see _Drawing.build)
 # Central finite differences of check=True, with gradcheck's defaults.
 CHECK_EPS, CHECK_ATOL, CHECK_RTOL = 1e-6, 1e-5, 1e-3

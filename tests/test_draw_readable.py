@@ -29,7 +29,7 @@ def test_a_wide_drawing_is_scaled_down_to_fit_a_1200_pixel_page(tmp_path):
 
 def test_size_is_graphvizs_size_and_none_leaves_it_out():
     x = Value(1.0, label="x")
-    assert 'size="12,36"' in draw(x).source
+    assert f'size="{PAGE[0]:g},{PAGE[1]:g}"' in draw(x).source
     assert 'size="4,3.5"' in draw(x, size=(4, 3.5)).source
     assert " size=" not in draw(x, size=None).source
 
