@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import signal
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,7 @@ TOOLTIP_BYTES = 8000
 # or in a PNG (96 dpi), so a drawing fits the text column of a 1,200-pixel notebook page and a
 # PNG of a drawing at max_nodes renders in about a second (see benchmarks/draw_sizes.py).
 PAGE = (10.0, 36.0)
+MANY_USES = 8  # a Value used more often is drawn again beside each use (see _input_end)
 LARGE = 100  # nodes: above this, dot's layout passes are limited (see _Drawing.build)
 # Central finite differences of check=True, with gradcheck's defaults.
 CHECK_EPS, CHECK_ATOL, CHECK_RTOL = 1e-6, 1e-5, 1e-3
@@ -346,6 +348,7 @@ class _Drawing:
         self.check = check
         self.edges = 0
         self.full_tooltips: dict[str, str] = {}
+        self.uses = Counter(inp for v in self.order for inp in v.inputs)
 
     # -- the whole drawing ----------------------------------------------------------------
 
@@ -513,8 +516,9 @@ class _Drawing:
         roles = _roles(v)
         sweep = self.sweep
         if sweep is None:
-            for inp, role in zip(v.inputs, roles, strict=True):
-                self._edge(g, self._end(inp), f"o{i}", **({"label": role} if role else {}))
+            for k, (inp, role) in enumerate(zip(v.inputs, roles, strict=True)):
+                tail = self._input_end(g, inp, i, k)
+                self._edge(g, tail, f"o{i}", **({"label": role} if role else {}))
             self._edge(g, f"o{i}", f"v{i}")
             return
         self._edge(g, f"v{i}", f"o{i}")
@@ -525,16 +529,39 @@ class _Drawing:
             # A weighted sum's edges leave its oval side by side, their labels close together:
             # each edge and its label share a colour, so no label is read as its neighbour's.
             colour = EDGE_COLOURS[k % len(EDGE_COLOURS)] if many else None
+            head = self._input_end(g, inp, i, k)
             if carried is None:  # the sweep has not reached v yet
                 self._edge(
-                    g, f"o{i}", self._end(inp), label=text, style="dashed",
+                    g, f"o{i}", head, label=text, style="dashed",
                     color=colour or "gray50", fontcolor=colour or "black",
                 )  # fmt: skip
             else:
                 tooltip = f"local {local!r} x grad {sweep.grads[v]!r} = {carried!r}"
                 label = f"{text}\\ngrad {_num(carried)}"
                 shade = {"color": colour, "fontcolor": colour} if colour else {}
-                self._edge(g, f"o{i}", self._end(inp), label=label, tooltip=tooltip, **shade)
+                self._edge(g, f"o{i}", head, label=label, tooltip=tooltip, **shade)
+
+    def _input_end(self, g: graphviz.Digraph, inp: Value, i: int, k: int) -> str:
+        """Where the edge of input k of operation i ends: the input's box, or a copy of it.
+
+        A Value with more than ``MANY_USES`` uses gets a small copy of its box beside each
+        use instead of one edge per use into its box: edges from every corner of the picture
+        into one box are unreadable, and they cost dot minutes (x + x + ... + x, 125 terms:
+        54 s) or crash it (250 terms).
+        """
+        if self.uses[inp] <= MANY_USES or (self.level != "value" and inp in self.neuron_of):
+            return self._end(inp)
+        name = f"c{i}_{k}"
+        if self.sweep is None:
+            shown = inp.label or f"data {_num(inp.data)}"
+        else:
+            number = f"#{self.sweep.number[inp]}"
+            shown = f"{number} {inp.label}" if inp.label else number
+        label = f"<{_html(_shortened(shown))}<BR/><I>used {self.uses[inp]} times</I>>"
+        tooltip = f"the same Value as the box {shown}: each of its uses gets a copy like this"
+        attrs = {"shape": "box", "style": "rounded,dashed", "fontsize": "9", "color": "gray40"}
+        self._node(g, name, label, _tooltip(inp.label, tooltip), attrs)
+        return name
 
     def _end(self, v: Value) -> str:
         """The node an edge to or from v ends at: v's box, or its neuron's or layer's box."""

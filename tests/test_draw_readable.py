@@ -7,8 +7,15 @@ import struct
 import pytest
 from test_draw import Drawing
 
-from autograd import Value, draw, linear, render
-from autograd.draw import EDGE_COLOURS, GRAD_CLASSES, PAGE, PENDING_COLOUR, ZERO_COLOUR
+from autograd import Value, draw, linear, render, topological_order
+from autograd.draw import (
+    EDGE_COLOURS,
+    GRAD_CLASSES,
+    MANY_USES,
+    PAGE,
+    PENDING_COLOUR,
+    ZERO_COLOUR,
+)
 
 
 def chain(terms: int) -> Value:
@@ -68,3 +75,37 @@ def test_an_unlabelled_output_is_called_output_and_a_labelled_one_keeps_its_labe
     y = x * 3
     y.label = "y"
     assert Drawing(draw(y, "backward")).text("v1").startswith("#1 y\n")
+
+
+def test_a_value_used_many_times_gets_a_copy_beside_each_use_instead_of_a_web_of_edges():
+    x = Value(1.0, label="x")
+    total = x
+    for _ in range(MANY_USES + 1):
+        total = total + x  # x has MANY_USES + 2 uses
+    order = topological_order(total)
+    for mode in ("forward", "backward"):
+        drawing = Drawing(draw(total, mode))
+        box = f"v{order.index(x)}"
+        assert all(box not in (tail, head) for tail, head, _ in drawing.edges)
+        copies = [n for n in drawing.nodes if n.startswith("c")]
+        assert len(copies) == MANY_USES + 2
+        assert all(drawing.text(c).startswith(("x\n", "#")) for c in copies)
+        assert all("used 10 times" in drawing.text(c) for c in copies)
+    # The sum of its uses is still on its own box, and each use's edge carries its share.
+    backward = Drawing(draw(total, "backward"))
+    assert "(10 terms)" in backward.text(f"v{order.index(x)}")
+    assert (
+        sum(1 for _, head, e in backward.edges if head.startswith("c") and "grad 1" in e["label"])
+        == 10
+    )
+
+
+def test_a_value_used_a_few_times_keeps_one_box_with_all_its_edges():
+    x = Value(1.0, label="x")
+    total = x
+    for _ in range(MANY_USES - 1):
+        total = total + x
+    drawing = Drawing(draw(total, "backward"))
+    box = f"v{topological_order(total).index(x)}"
+    assert sum(1 for _, head, _ in drawing.edges if head == box) == MANY_USES
+    assert not any(n.startswith("c") for n in drawing.nodes)
