@@ -47,13 +47,13 @@ def dimensions(path: Path) -> str:
     if path.suffix == ".svg":
         match = re.search(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"', data)
         return f"{float(match[1]):.0f} x {float(match[2]):.0f} pt"
-    match = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
+    match = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
     return f"{float(match[1]):.0f} x {float(match[2]):.0f} pt" if match else "?"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--terms", type=int, nargs="+", default=[60, 125])
+    parser.add_argument("--terms", type=int, nargs="+", default=[125, 250])
     parser.add_argument("--formats", nargs="+", default=["svg", "png", "pdf"])
     args = parser.parse_args()
     graphs = [(f"x0 + ... + x{n - 1}", flat_sum(n, False)) for n in args.terms]
