@@ -26,14 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from autograd.backward import topological_order
-from autograd.draw import (
-    PAGE,
-    _check_options,
-    _Drawing,
-    _write_atomically,
-    draw,
-    run_graphviz,
-)
+from autograd.draw import PAGE, _check_options, _Drawing, _write_atomically, draw
+from autograd.graphviz_run import run_graphviz
 from autograd.value import Value
 
 FRAME_MS = 900  # how long a GIF shows each step, and the player's pace

@@ -22,12 +22,9 @@ the same graph built twice gives the same DOT source, byte for byte.
 
 from __future__ import annotations
 
-import html
 import math
 import os
-import re
 import secrets
-import signal
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,8 +32,9 @@ from typing import Any
 
 import graphviz
 
-from autograd import ops
 from autograd.backward import topological_order
+from autograd.finite_differences import disagreeing_leaves
+from autograd.graphviz_run import run_graphviz
 from autograd.groups import Neuron, neurons
 from autograd.stepwise import COMPLETE, PENDING, VISITED, StepwiseSweep
 from autograd.value import Value
@@ -52,12 +50,6 @@ FORMATS: dict[str, str | None] = {
     ".png": "png",
     ".svg": "svg",
 }
-INSTALL_DOT = (
-    "Graphviz's `dot` program is needed to write {suffix} files and was not found on PATH. "
-    "Install Graphviz (Debian/Ubuntu: `sudo apt-get install graphviz`; macOS: "
-    "`brew install graphviz`; others: https://graphviz.org/download/), "
-    "or write a .dot or .gv file, which needs no Graphviz."
-)
 
 # |grad| classes on a log scale: (upper bound, fill colour, legend text), smallest first.
 # Blue for vanishing, white for ordinary, red for exploding (ColorBrewer RdBu, lightened).
@@ -80,7 +72,7 @@ EDGE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d"
 MAX_TERMS = 4  # contributions spelled out in a reused Value's sum before it is abbreviated
 LABEL_LIMIT = 40  # characters of a label shown in a box; the tooltip keeps all of it
 # dot's lexer refuses a quoted string over 16,384 bytes: longer tooltips are cut in the DOT
-# source, and render() puts the whole text back into the SVG it writes.
+# source, and run_graphviz puts the whole text back into the SVG it writes.
 TOOLTIP_BYTES = 8000
 # The largest picture by default, in inches: 720 x 2592 points, 960 pixels wide on a screen
 # or in a PNG (96 dpi), so a drawing fits the text column of a 1,200-pixel notebook page and a
@@ -88,8 +80,6 @@ TOOLTIP_BYTES = 8000
 PAGE = (10.0, 36.0)
 MANY_USES = 8  # a Value used more often is drawn again beside each use (see _input_end)
 LARGE = 100  # nodes: above this, dot's layout passes are limited (see _Drawing.build)
-# Central finite differences of check=True, with gradcheck's defaults.
-CHECK_EPS, CHECK_ATOL, CHECK_RTOL = 1e-6, 1e-5, 1e-3
 
 _INFIX = ("+", "*", "/", "**")
 _ROLES = {"/": ("dividend", "divisor"), "**": ("base", "exponent")}
@@ -233,68 +223,6 @@ def render(
     return path
 
 
-def run_graphviz(drawing: graphviz.Digraph, fmt: str, *, pinned: bool = False) -> bytes:
-    """The drawing rendered by Graphviz to ``fmt``; RuntimeError saying why when it fails.
-
-    ``pinned`` drawings carry every position already (see ``autograd.animation``) and are
-    only drawn, by ``neato -n2``, not laid out. In SVG, tooltips too long for dot's lexer get
-    their whole text back.
-    """
-    engine = "neato" if pinned else "dot"
-    try:
-        content = graphviz.pipe(
-            engine,
-            fmt,
-            drawing.source.encode("utf-8"),
-            neato_no_op=2 if pinned else None,
-            quiet=True,
-        )
-    except graphviz.ExecutableNotFound as err:
-        raise RuntimeError(INSTALL_DOT.format(suffix=f".{fmt}")) from err
-    except graphviz.CalledProcessError as err:
-        raise RuntimeError(_failure(engine, fmt, err.returncode, err.stderr)) from err
-    except OSError as err:
-        raise RuntimeError(f"Graphviz's {engine} could not be run: {err.strerror or err}") from err
-    tooltips = getattr(drawing, "_full_tooltips", {})
-    if fmt == "svg" and tooltips:
-        content = _restore_tooltips(content.decode("utf-8"), tooltips).encode("utf-8")
-    return content
-
-
-def _failure(engine: str, fmt: str, status: int, stderr: bytes | str | None) -> str:
-    """One line: how Graphviz failed, and what to try instead."""
-    if isinstance(stderr, bytes):
-        stderr = stderr.decode("utf-8", errors="replace")
-    said = next((line.strip() for line in (stderr or "").splitlines() if line.strip()), "")
-    said = said if len(said) <= 200 else said[:200] + "…"
-    if status < 0:
-        try:
-            name = signal.Signals(-status).name
-        except ValueError:
-            name = f"signal {-status}"
-        how = f"crashed ({name})"
-    else:
-        how = f"failed (exit status {status}{': ' + said if said else ''})"
-    return (
-        f"Graphviz's {engine} {how} while drawing the graph as {fmt}; try a smaller graph "
-        "(a lower max_nodes, or level='neuron' or 'layer'), or write a .dot or .gv file, "
-        "which needs no Graphviz"
-    )
-
-
-def _restore_tooltips(svg: str, tooltips: dict[str, str]) -> str:
-    """Put each cut tooltip's whole text back into the SVG, found by its node's name."""
-
-    def whole(match: re.Match[str]) -> str:
-        text = tooltips.get(html.unescape(match["name"]))
-        if text is None:
-            return match[0]
-        return f'{match["head"]}{html.escape(text, quote=True).replace(chr(10), "&#10;")}"'
-
-    pattern = r'(?P<head><title>(?P<name>[^<]*)</title>\s*<g id="[^"]*"><a xlink:title=")[^"]*"'
-    return re.sub(pattern, whole, svg)
-
-
 # -- what a drawing shows -------------------------------------------------------------------
 
 
@@ -344,7 +272,10 @@ class _Drawing:
         for n in self.neurons:
             if n.layer is not None:
                 self.layer_numbers.setdefault(n.layer, len(self.layer_numbers))
-        self.mismatches = _mismatches(self.order, self.sweep) if check else None
+        self.mismatches = None
+        if check:
+            assert self.sweep is not None
+            self.mismatches = disagreeing_leaves(self.order, self.sweep)
         self.check = check
         self.edges = 0
         self.full_tooltips: dict[str, str] = {}
@@ -775,47 +706,6 @@ def _colour(grad: float | None) -> str:
     if not math.isfinite(magnitude):
         return NOT_FINITE_COLOUR
     return next(colour for bound, colour, _ in GRAD_CLASSES if magnitude < bound)
-
-
-# -- checking gradients against finite differences ------------------------------------------
-
-
-def _mismatches(order: list[Value], sweep: StepwiseSweep | None) -> dict[Value, float]:
-    """Leaf -> its central finite difference, for each complete leaf gradient that disagrees.
-
-    The root is recomputed from the recorded operations with one leaf nudged by
-    ``CHECK_EPS`` either way; a gradient agrees when it is within ``CHECK_ATOL`` +
-    ``CHECK_RTOL`` * |numeric| of it, as in ``gradcheck``.
-    """
-    assert sweep is not None
-    found = {}
-    for leaf in order:
-        if not leaf.is_leaf or not sweep.complete(leaf) or leaf not in sweep.grads:
-            continue
-        up = _evaluate(order, leaf, leaf.data + CHECK_EPS)
-        down = _evaluate(order, leaf, leaf.data - CHECK_EPS)
-        numeric = (up - down) / (2 * CHECK_EPS)
-        analytic = sweep.grads[leaf]
-        if not abs(analytic - numeric) <= CHECK_ATOL + CHECK_RTOL * abs(numeric):
-            found[leaf] = numeric
-    return found
-
-
-def _evaluate(order: list[Value], leaf: Value, data: float) -> float:
-    """The root's data recomputed from the table's forward functions, with ``leaf`` at data."""
-    computed: dict[Value, float] = {}
-    for v in order:
-        if v.is_leaf:
-            computed[v] = data if v is leaf else v.data
-            continue
-        args = [computed[a] if isinstance(a, Value) else a for a in v.args]
-        op = ops.OPS[v.op]
-        if op.variadic:
-            n = (len(args) - 1) // 2
-            computed[v] = op.forward(args[:n], args[n:-1], args[-1])
-        else:
-            computed[v] = op.forward(*args)
-    return computed[order[-1]]
 
 
 # -- text ------------------------------------------------------------------------------------
