@@ -66,15 +66,23 @@ def animate(root: Value, **options: Any) -> Animation:
 class Animation:
     """The frames of a backward sweep; shows itself as a player in Jupyter; ``save`` writes it.
 
-    ``frames[k]`` is the ``graphviz.Digraph`` of step ``k``; ``svg_frames()`` are the same
-    drawings rendered with one shared layout.
+    ``frames[i]`` is the ``graphviz.Digraph`` at step ``steps[i]``: every step at the level of
+    Values, and at the neuron and layer levels the steps that change the picture (a visit
+    inside a neuron's box shows nothing). ``svg_frames()`` are the same drawings rendered with
+    one shared layout.
     """
 
     def __init__(self, root: Value, options: dict[str, Any]) -> None:
         self._root = root
         self._options = options
-        steps = len(topological_order(root))
-        self.frames = [draw(root, "backward", step=k, **options) for k in range(steps + 1)]
+        self.frames: list[Any] = []
+        self.steps: list[int] = []
+        for k in range(len(topological_order(root)) + 1):
+            frame = draw(root, "backward", step=k, **options)
+            # At the neuron and layer levels a visit inside a box changes nothing in sight.
+            if not self.frames or frame.source != self.frames[-1].source:
+                self.frames.append(frame)
+                self.steps.append(k)
         self._svgs: list[str] | None = None
 
     def __len__(self) -> int:
@@ -85,9 +93,10 @@ class Animation:
 
     # -- rendering ------------------------------------------------------------------------
 
-    def _pinned(self, k: int, pins: _Pins) -> Any:
+    def _pinned(self, i: int, pins: _Pins) -> Any:
         o = self._options
-        drawing = _Drawing(self._root, "backward", k, o["cluster"], o["level"], o["check"], pins)
+        step = self.steps[i]
+        drawing = _Drawing(self._root, "backward", step, o["cluster"], o["level"], o["check"], pins)
         return drawing.build(o["rankdir"], o["max_nodes"], o["legend"], o["size"])
 
     def _layout(self) -> _Pins:
@@ -126,17 +135,21 @@ class Animation:
         return [run_graphviz(self._pinned(k, pins), "png", pinned=True) for k in range(len(self))]
 
     def captions(self) -> list[str]:
-        """What happens at each step, in words, for the player."""
-        order = topological_order(self._root)
-        visits = order[::-1]
-        words = ["step 0: the output is seeded with grad 1"]
-        for k, v in enumerate(visits, start=1):
+        """What happens at each frame's step, in words, for the player."""
+        visits = topological_order(self._root)[::-1]
+        words = []
+        for k in self.steps:
+            if k == 0:
+                words.append("step 0: the output is seeded with grad 1")
+                continue
+            v = visits[k - 1]
             name = f"#{k} {v.label}" if v.label else f"#{k}"
             if v.is_leaf:
                 words.append(f"step {k}: {name} is a leaf: its gradient is final")
             else:
                 words.append(f"step {k}: {name} passes its gradient to its inputs")
-        words[-1] += " (the sweep is complete)"
+        if self.steps[-1] == len(visits):
+            words[-1] += " (the sweep is complete)"
         return words
 
     # -- the player -----------------------------------------------------------------------
@@ -152,13 +165,18 @@ class Animation:
             for piece in _pieces(svg):
                 recipe.append(pieces.setdefault(piece, len(pieces)))
             recipes.append(recipe)
-        data = {"pieces": list(pieces), "frames": recipes, "captions": self.captions()}
+        data = {
+            "pieces": list(pieces),
+            "frames": recipes,
+            "steps": self.steps,
+            "captions": self.captions(),
+        }
         payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
         ident = "vg" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
-        last = len(svgs) - 1
         return _PLAYER.format(
             id=ident,
-            last=last,
+            last=len(svgs) - 1,
+            steps=self.steps[-1],
             final=svgs[-1],
             caption=html.escape(data["captions"][-1]),
             data=payload,
@@ -178,8 +196,8 @@ class Animation:
         """Write the animation: ``.html`` (the player), ``.gif``, or a folder of ``.svg`` frames.
 
         A path without a suffix is a folder, made with ``frame-000.svg``, ``frame-001.svg``,
-        ...; an existing one is replaced only if it holds nothing but such frames. Files and
-        folders are written whole or not at all.
+        ... (numbered by step); an existing one is replaced only if it holds nothing but such
+        frames. Files and folders are written whole or not at all.
         """
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
@@ -245,9 +263,9 @@ class Animation:
         temporary = path.with_name(f".{path.name[:200]}.{secrets.token_hex(8)}.tmp")
         temporary.mkdir()
         try:
-            width = len(str(len(self) - 1))
-            for k, svg in enumerate(self.svg_frames()):
-                name = f"frame-{k:0{max(width, 3)}d}.svg"
+            width = max(len(str(self.steps[-1])), 3)
+            for k, svg in zip(self.steps, self.svg_frames(), strict=True):
+                name = f"frame-{k:0{width}d}.svg"  # named after its step
                 (temporary / name).write_text(svg, encoding="utf-8")
             if path.exists():
                 # A folder cannot be renamed over a full one: swap the old one out first.
@@ -326,7 +344,7 @@ _PLAYER = """\
 <button type="button" data-act="last" title="the finished sweep">&#9654;|</button>
 <input type="range" min="0" max="{last}" value="{last}" step="1" style="width: 240px"
  aria-label="step">
-<span class="vg-step">step {last} of {last}</span>
+<span class="vg-step">step {steps} of {steps}</span>
 </div>
 <div class="vg-caption" style="font-size: 13px; margin: 2px 0 6px">{caption}</div>
 <div class="vg-frame">{final}</div>
@@ -348,7 +366,7 @@ _PLAYER = """\
       shown = k;
     }}
     slider.value = k;
-    label.textContent = "step " + k + " of " + last;
+    label.textContent = "step " + data.steps[k] + " of " + data.steps[last];
     caption.textContent = data.captions[k];
   }}
   function pause() {{

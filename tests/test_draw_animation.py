@@ -37,6 +37,7 @@ def test_frame_k_is_the_drawing_at_step_k_from_the_seed_to_the_finished_sweep(mo
     root = neuron()
     values = len(topological_order(root))
     assert len(movie) == values + 1
+    assert movie.steps == list(range(values + 1))  # at the level of Values, every step
     for k, frame in enumerate(movie.frames):
         assert frame.source == draw(root, "backward", step=k).source
     assert movie.frames[-1].source == draw(root, "backward").source

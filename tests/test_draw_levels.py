@@ -126,10 +126,17 @@ def test_a_neuron_used_on_several_samples_is_one_box():
     assert all("\nout " not in text for text in shown.values())  # two outputs: only the norm
 
 
-def test_an_animation_at_neuron_level_has_a_frame_per_step():
+def test_an_animation_at_neuron_level_keeps_the_steps_that_change_the_picture():
     _, loss = model_and_loss([3, 1])
     movie = animate(loss, level="neuron")
-    assert len(movie) == len(topological_order(loss)) + 1
+    steps = len(topological_order(loss))
+    assert movie.steps[0] == 0 and movie.steps[-1] == steps
+    assert movie.steps == sorted(set(movie.steps)) and len(movie) < steps + 1
+    all_steps = [draw(loss, "backward", level="neuron", step=k).source for k in range(steps + 1)]
+    for i, (k, frame) in enumerate(zip(movie.steps, movie.frames, strict=True)):
+        assert frame.source == all_steps[k]
+        following = movie.steps[i + 1] if i + 1 < len(movie) else steps + 1
+        assert all(all_steps[j] == all_steps[k] for j in range(k, following))  # none skipped
     assert len(movie.svg_frames()) == len(movie)
 
 
