@@ -1,7 +1,9 @@
 """A scalar autograd engine: Values that record their graph, and backpropagation through it."""
 
+from autograd.animation import Animation, animate
 from autograd.backward import topological_order
 from autograd.draw import draw, render
+from autograd.explain import explain
 from autograd.functional import grad
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
@@ -9,13 +11,16 @@ from autograd.trace import Traced, TraceError, trace
 from autograd.value import Value, linear
 
 __all__ = [
+    "Animation",
     "GradcheckError",
     "TraceError",
     "Traced",
     "Value",
+    "animate",
     "detect_anomaly",
     "draw",
     "enable_grad",
+    "explain",
     "grad",
     "gradcheck",
     "is_anomaly_enabled",

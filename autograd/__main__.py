@@ -14,9 +14,11 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograd.animation import SUFFIXES, animate
 from autograd.backward import topological_order
 from autograd.cli import ArgumentParser, refuse, run, whole_number_from
-from autograd.draw import FORMATS, RANKDIRS, render
+from autograd.draw import FORMATS, LEVELS, RANKDIRS, render
+from autograd.explain import explain
 from autograd.expression import ACCEPTED, Expression, parse
 from autograd.files import check_writable
 from autograd.value import Value
@@ -50,6 +52,9 @@ examples:
   python -m autograd draw "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88
   python -m autograd draw "x*x + 3*x" --set x=2 --backward -o x.png
   python -m autograd draw "leaky_relu(a*b, 0.2)" --set a=-1 --set b=3 --backward --step 2
+  python -m autograd draw "x*y + x" --set x=3 y=-2 --explain
+  python -m autograd draw "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88 \\
+      --animate -o sweep.gif
 """
 
 
@@ -69,6 +74,8 @@ examples:
   python -m autograd code "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88
   python -m autograd code "x*x + 3*x" --set x=2 --backend numpy
 """
+
+ANIMATION_SUFFIXES = (*SUFFIXES, "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,19 +129,27 @@ def _built(
 def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """The draw command: everything is checked before anything is printed or written."""
     _, root, variables = _built(args, parser)
-    if Path(args.output).suffix.lower() not in FORMATS:
+    suffixes = ANIMATION_SUFFIXES if args.animate else tuple(FORMATS)
+    if args.output is not None and Path(args.output).suffix.lower() not in suffixes:
         refuse(
             parser,
             f"cannot tell the format of {args.output!r} from its suffix; "
-            f"use one of {', '.join(FORMATS)}",
+            f"use one of {', '.join(s for s in suffixes if s)}"
+            + (", or no suffix for a folder of .svg frames" if args.animate else ""),
         )
-    try:
-        check_writable(args.output)
-    except OSError as err:
-        refuse(parser, str(err))
+    if args.animate and args.step is not None:
+        refuse(parser, "--animate shows every step; leave out --step")
+    output = args.output
+    if output is None and not args.explain:
+        output = "sweep.html" if args.animate else "graph.svg"
+    if output is not None:
+        try:
+            check_writable(output)
+        except OSError as err:
+            refuse(parser, str(err))
     order = topological_order(root)
     nodes = len(order) + sum(1 for v in order if not v.is_leaf)  # Values and operations
-    if nodes > args.max_nodes:
+    if output is not None and args.level == "value" and nodes > args.max_nodes:
         refuse(
             parser,
             f"the graph has {nodes} nodes (Values and operations), more than --max-nodes "
@@ -142,22 +157,29 @@ def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     root.backward()
     _print_table(args.expr.strip(), root.data, variables)
-    mode = "backward" if args.backward or args.step is not None else "forward"
+    if not root.is_leaf and not root.label:
+        root.label = args.expr.strip()  # the output's box says what it is (cut when long)
+    if args.explain:
+        print(explain(root))
+        if output is None:
+            return 0
+    options = {
+        "rankdir": args.rankdir,
+        "max_nodes": args.max_nodes,
+        "cluster": args.cluster,
+        "level": args.level,
+    }
+    mode = "backward" if args.backward or args.step is not None or args.check else "forward"
     try:
-        path = render(
-            root,
-            args.output,
-            mode,
-            rankdir=args.rankdir,
-            max_nodes=args.max_nodes,
-            step=args.step,
-            cluster=args.cluster,
-        )
-    except (ValueError, OSError) as err:
-        refuse(parser, str(err))
-    except RuntimeError as err:  # Graphviz's dot is missing or failed: not the input's fault
-        print(f"{parser.prog}: error: {' '.join(str(err).splitlines())}", file=sys.stderr)
-        return 1
+        if args.animate:
+            path = animate(root, check=args.check, **options).save(output)
+            print(f"wrote {path} (backward sweep, {len(order) + 1} steps)")
+            return 0
+        if args.check:
+            options["check"] = True
+        path = render(root, output, mode, step=args.step, **options)
+    except (ValueError, RuntimeError, OSError) as err:
+        refuse(parser, " ".join(str(err).splitlines()))
     print(f"wrote {path} ({mode} graph)")
     return 0
 
@@ -264,8 +286,8 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         "-o",
         "--output",
         metavar="FILE",
-        default="graph.svg",
-        help="the file to write, its format taken from its suffix (default: graph.svg)",
+        help="the file to write, its format taken from its suffix (default: graph.svg, "
+        "or no file with --explain)",
     )
     draw.add_argument(
         "--backward",
@@ -278,6 +300,12 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         type=_step,
         help="draw the backward sweep after its first K nodes (implies --backward; "
         "0 shows only the seeded result)",
+    )
+    draw.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the backward sweep step by step: each rule and its numbers (writes a "
+        "drawing too when -o is given)",
     )
     draw.add_argument(
         "--rankdir",
@@ -299,6 +327,25 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         action="store_true",
         help="group nn neurons and layers into boxes, read from parameter labels",
     )
+    draw.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="value",
+        help="draw every Value, or each nn neuron or layer as one box (default: value)",
+    )
+    draw.add_argument(
+        "--check",
+        action="store_true",
+        help="mark each variable whose gradient disagrees with a central finite difference "
+        "(implies --backward)",
+    )
+    draw.add_argument(
+        "--animate",
+        action="store_true",
+        help="write the backward sweep step by step: an HTML player (.html), a .gif, or a "
+        "folder of .svg frames (no suffix); default -o sweep.html",
+    )
+
     code = commands.add_parser(
         "code",
         help="print the straight-line program that trace() generates for an expression",

@@ -399,3 +399,30 @@ OPS: dict[str, Op] = {op.name: op for op in (
                                      lambda a, b, out: STRONG_ZERO)),
 )}
 # fmt: on
+
+# How explain() writes each row's rule, one text per argument (per weight, input and the bias
+# for linear), over the argument names a and b and the result out, as the rule above computes
+# it. Edit a text together with its row; a test evaluates every text against its rule.
+# fmt: off
+RULE_TEXT: dict[str, tuple[str, ...]] = {
+    "+":          ("1", "1"),
+    "*":          ("b", "a"),
+    "/":          ("1 / b", "-out / b"),
+    "**":         ("b * a ** (b - 1)", "out * log(a)"),
+    "exp":        ("out",),
+    "log":        ("1 / a",),
+    "log1p":      ("1 / (1 + a)",),
+    "sqrt":       ("0.5 / out",),
+    "tanh":       ("1 - out * out",),
+    "sigmoid":    ("out * (1 - out)",),
+    "relu":       ("1 if a > 0 else 0",),
+    "leaky_relu": ("1 if a > 0 else b", "0 if a > 0 else a"),
+    "abs":        ("sign(a)",),
+    "sin":        ("cos(a)",),
+    "cos":        ("-sin(a)",),
+    "linear":     ("x_i", "w_i", "1"),  # d out / d w_i, d out / d x_i, d out / d bias
+    "binary_cross_entropy":
+                  ("(a - b) / max(a * (1 - a), 1e-12)", "-log(a / (1 - a))"),
+    "max_shift":  ("0", "0"),  # a shift for stability only: no gradient flows through it
+}
+# fmt: on

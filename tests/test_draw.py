@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from autograd import Value, draw, grad, linear, topological_order
 from autograd.backward import gradients
-from autograd.draw import GRAD_CLASSES, NOT_FINITE_COLOUR, ZERO_COLOUR
+from autograd.draw import GRAD_CLASSES, NOT_FINITE_COLOUR, PENDING_COLOUR, ZERO_COLOUR
+from autograd.stepwise import StepwiseSweep
 
 # -- reading a drawing back ------------------------------------------------------------------
 
@@ -209,7 +210,9 @@ def test_numbers_are_shown_to_4_significant_digits_with_full_precision_in_the_to
     [
         (lambda x: x * 3, "· * 3"),
         (lambda x: 2**x, "2 ** ·"),
-        (lambda x: x - 1.5, "· + -1.5"),
+        (lambda x: x - 1.5, "· \u2212 1.5"),  # recorded as x + -1.5, drawn as written
+        (lambda x: -x, "\u2212·"),  # recorded as x * -1
+        (lambda x: x * -2, "· * -2"),
         (lambda x: x.leaky_relu(0.2), "leaky_relu(·, 0.2)"),
         (lambda x: x * x, "*"),
         (lambda x: linear([x, x], [3.0, 4.0], 0.5), "linear\nx0 = 3\nx1 = 4\nb = 0.5"),
@@ -264,7 +267,7 @@ def test_backward_drawing_marks_the_seed_and_numbers_values_in_visiting_order():
     drawing = Drawing(draw(out, "backward"))
     order = topological_order(out)
     root = f"v{len(order) - 1}"
-    assert drawing.text(root).startswith("#1\n") and "grad 1 (seed)" in drawing.text(root)
+    assert drawing.text(root).startswith("#1 output\n") and "grad 1 (seed)" in drawing.text(root)
     assert drawing.nodes[root]["peripheries"] == "2"
     for visit, v in enumerate(reversed(order), start=1):
         assert drawing.text(f"v{order.index(v)}").startswith(f"#{visit}")
@@ -313,10 +316,9 @@ def _visit(root: Value, v: Value) -> int:
 
 def test_only_the_backward_drawing_has_a_legend():
     out, _ = neuron()
-    assert (
-        "vanishing" in draw(out, "backward").source and "exploding" in draw(out, "backward").source
-    )
-    assert "vanishing" not in draw(out).source
+    assert "&lt;1e-6" in draw(out, "backward").source and "≥ 1e6" in draw(out, "backward").source
+    assert "&lt;1e-6" not in draw(out).source
+    assert "&lt;1e-6" not in draw(out, "backward", legend=False).source
 
 
 @settings(max_examples=60, deadline=None)
@@ -391,9 +393,13 @@ def test_each_step_visits_one_more_node_highlighting_it_and_leaving_the_rest_pen
     visits = order[::-1]
     for step in range(1, len(order)):
         drawing = Drawing(draw(out, "backward", step=step))
+        sweep = StepwiseSweep.run(order, step)
         for number, v in enumerate(visits, start=1):
             attrs = drawing.nodes[f"v{order.index(v)}"]
-            assert ("dashed" in attrs["style"]) == (number > step)
+            complete = sweep.complete(v)
+            assert ("dashed" in attrs["style"]) == (number > step and not complete)
+            assert ("dotted" in attrs["style"]) == (number > step and complete)
+            assert (attrs["fillcolor"] == PENDING_COLOUR) == (not complete)
             assert (attrs.get("penwidth") == "3") == (number == step)
         fired = sum(1 for _, _, e in drawing.edges if "tooltip" in e)
         assert fired == sum(len(v.inputs) for v in visits[:step])
