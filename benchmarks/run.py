@@ -323,7 +323,8 @@ def main() -> None:
     scaling = [
         (size, chain_times(autograd.Value, size, max(2, 10**6 // size))[1]) for size in sizes
     ]
-    step_rows = mlp_step.measure_ours(repeats)
+    step_works = (mlp_step.demo(), mlp_step.spirals())
+    step_ours = [mlp_step.measure_ours(work, repeats) for work in step_works]
     for _ in range(WARM_UP_CALLS):  # as in chain_times: timed once specialized
         float_chain(100)
     floor = best_ns(lambda: float_chain(n), repeats) / n
@@ -338,18 +339,22 @@ def main() -> None:
         with collector(False):
             f, b, free = in_big_stack(lambda: chain_times(mg, n, repeats))
         rows.append(("micrograd 0.1.0, gc off", f, b, free, mem, ""))
-        step_rows += mlp_step.measure_micrograd(repeats)
     rows.append(floor_row)
     # Checked last, since they run micrograd too, but before anything is reported.
     check_same_gradients(n)
-    mlp_step.check_same_gradients()
+    # The training-step peers (micrograd and PyTorch) check their own gradients as they go.
+    step_rows = [
+        ours + mlp_step.measure_peers(work, repeats)
+        for work, ours in zip(step_works, step_ours, strict=True)
+    ]
 
     print(f"Python {sys.version.split()[0]}, chain of {n:,} operations, best of {repeats}\n")
     print_chain_table(rows, ours_f + ours_b)
     print()
     print_scaling(scaling)
-    print()
-    mlp_step.print_table(step_rows)
+    for work, rows in zip(step_works, step_rows, strict=True):
+        print()
+        mlp_step.print_table(work, rows)
 
 
 def print_chain_table(rows: list, ours_total: float) -> None:
