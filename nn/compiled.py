@@ -24,7 +24,9 @@ exact ``+ 0.0``) and ``d value / d probe`` is the outputs themselves.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import random
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -91,9 +93,13 @@ class CompiledLoss:
             raise ValueError(f"CompiledLoss backend must be 'auto' or one of {BACKENDS}")
         self.model, self.loss, self.l2 = model, loss, l2
         self.params = model.parameters()
+        with same_random_draws(model):
+            self._trace(X, y, backend)
+
+    def _trace(self, X: Sequence[Sequence[float]], y: Sequence[Any], backend: str) -> None:
         example = list(X[0])
         with no_grad():
-            first = model(example)
+            first = self.model(example)
         self.n_outputs = 1 if isinstance(first, Value) else len(first)
         probe = [0.0] * self.n_outputs
         # First the target as an argument; a loss that reads it as a number refuses that.
@@ -167,6 +173,35 @@ class CompiledLoss:
         return math.fsum(values) / n, (
             outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist()
         )
+
+
+@contextmanager
+def same_random_draws(model: Module) -> Iterator[None]:
+    """Put back the state of every generator of ``model`` (Dropout's) when the block ends.
+
+    Tracing runs the model once, and the check on the first batch runs the compiled program:
+    neither may change the draws that training with the dynamic engine would make next.
+    """
+    generators = _generators(model)
+    states = [g.getstate() for g in generators]
+    try:
+        yield
+    finally:
+        for g, state in zip(generators, states, strict=True):
+            g.setstate(state)
+
+
+def _generators(model: Module) -> list[random.Random]:
+    found, modules, seen = [], [model], {id(model)}
+    while modules:
+        for item in vars(modules.pop()).values():
+            for element in item if isinstance(item, list | tuple) else [item]:
+                if isinstance(element, random.Random) and element not in found:
+                    found.append(element)
+                elif isinstance(element, Module) and id(element) not in seen:
+                    seen.add(id(element))
+                    modules.append(element)
+    return found
 
 
 def _as_list(out: Value | Sequence[Value]) -> list[Value]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from autograd import TraceError, Value, no_grad
 from nn import functional as F
-from nn.compiled import CHECK_TOLERANCE, CompiledLoss, check_compile_choice
+from nn.compiled import CHECK_TOLERANCE, CompiledLoss, check_compile_choice, same_random_draws
 from nn.functional import l2_penalty
 from nn.module import Module
 from nn.optim import Optimizer
@@ -433,7 +433,8 @@ def _check_first_batch(
     want_grads = [p.grad for p in params]
     for p in params:
         p.grad = 0.0
-    got_loss, got_out = compiled.train(batch)
+    with same_random_draws(compiled.loss.model):
+        got_loss, got_out = compiled.train(batch)
     got_grads = [p.grad for p in params]
     for p, g in zip(params, want_grads, strict=True):
         p.grad = g

@@ -168,14 +168,18 @@ def test_fit_auto_falls_back_with_one_warning_when_the_loss_cannot_be_traced():
 
 def test_fit_auto_never_trains_dropout_on_a_replayed_mask():
     X, y = moons(20)
-    model = MLP(2, [8, 1], dropout=0.5, seed=0)
+    runs = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit(model, X, y, loss=hinge_loss, optimizer=SGD(model.parameters(), lr=0.1),
-            epochs=2, progress=False)  # fmt: skip
+        for choice in ("off", "auto"):
+            model = MLP(2, [8, 1], dropout=0.5, seed=0)
+            runs[choice] = fit(model, X, y, loss=hinge_loss, optimizer=SGD(model.parameters(),
+                               lr=0.1), epochs=2, progress=False, compile=choice)  # fmt: skip
     # Either the tracer draws a fresh mask per call (and then the first batch cannot match the
-    # engine's draw) or it refuses: both fall back to the dynamic engine with a warning.
+    # engine's draw) or it refuses: both fall back to the dynamic engine with a warning, and
+    # neither the trace nor the check takes a draw that the dynamic engine would have made.
     assert len(caught) == 1 and "dynamic engine" in str(caught[0].message)
+    assert runs["auto"] == runs["off"]
 
 
 def test_fit_rejects_an_unknown_compile_choice():
