@@ -20,7 +20,10 @@ class _ThreadState(threading.local):
     # Class attributes give every new thread the defaults.
     recording = True
     anomaly = False
-    plain = True  # recording and not anomaly: the one flag the hot path reads
+    # While autograd.trace records a function: called with every Value made and whether an
+    # operation made it (see value.py).
+    tracer: Any = None
+    plain = True  # recording, no anomaly checks, no tracer: the one flag the hot path reads
 
 
 state = _ThreadState()
@@ -52,7 +55,7 @@ class _Switch:
         global all_plain, _threads_not_plain
         was_plain = state.plain
         setattr(state, self._attribute, value)
-        state.plain = state.recording and not state.anomaly
+        state.plain = state.recording and not state.anomaly and state.tracer is None
         if state.plain != was_plain:
             with _count_lock:
                 _threads_not_plain += -1 if state.plain else 1
@@ -151,6 +154,19 @@ class _without_anomaly_checks(_Switch):
     """Switch anomaly checks off, for work whose non-finite results are thrown away."""
 
     _attribute, _value = "anomaly", False
+
+
+class _tracing(_Switch):
+    """Hand every Value made in this thread to ``tracer`` for the length of a block."""
+
+    _attribute = "tracer"
+
+    def __init__(self, tracer: Callable[[Any, bool], None]) -> None:
+        super().__init__()
+        self._value = tracer  # type: ignore[assignment]
+
+    def __call__(self, func: F) -> F:
+        raise TypeError("_tracing is a block, not a decorator")
 
 
 def is_grad_enabled() -> bool:

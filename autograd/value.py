@@ -61,13 +61,13 @@ def _node(
     out._local_grads = local_grads
     out._args = args
     out._uses = 0
-    if not modes.all_plain and not state.plain:  # no_grad or detect_anomaly: off the fast path
+    if not modes.all_plain and not state.plain:  # no_grad, detect_anomaly, trace: off the fast path
         _apply_mode(out)
     return out
 
 
 def _apply_mode(out: Value) -> None:
-    """Check a new node for anomalies, and cut it off from its graph when not recording."""
+    """Check a new node for anomalies, cut it off when not recording, show it to a tracer."""
     if state.anomaly and not math.isfinite(out.data):
         operands = out.args
         shown = ", ".join(repr(float(a)) for a in operands)
@@ -77,6 +77,8 @@ def _apply_mode(out: Value) -> None:
         out._op = None
         out._inputs = out._local_grads = ()
         out._args = None
+    if state.tracer is not None:
+        state.tracer(out, True)
 
 
 def _constant(x: Any) -> float | Any:
@@ -185,6 +187,8 @@ class Value:
         self._local_grads: Any = ()
         self._args: float | tuple[Any, ...] | None = None
         self._uses = 0
+        if not modes.all_plain and state.tracer is not None:  # a leaf made inside a trace
+            state.tracer(self, False)
 
     @property
     def label(self) -> str:

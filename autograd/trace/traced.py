@@ -1,0 +1,406 @@
+"""``trace()`` and ``Traced``: record a scalar function once, then run it as generated code.
+
+>>> from autograd import Value, trace
+>>> w = Value(2.0, label="w")
+>>> neuron = trace(lambda x: (x * w).tanh(), 0.5, params=[w])
+>>> value, grad_x = neuron(0.0)
+>>> value, grad_x, w.grad
+(0.0, 2.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from autograd.backward import gradients
+from autograd.gradcheck import GradcheckError
+from autograd.trace.python import PythonProgram
+from autograd.trace.symbolic import LoweringError
+from autograd.trace.tape import Tape
+from autograd.trace.tracer import Recording, TraceError, run_traced
+from autograd.value import Value
+
+BACKENDS = ("fused", "numpy", "python")
+RTOL = 1e-12
+
+
+def _programs() -> dict[str, Callable[[Tape], Any]]:
+    """The backends by name; NumPy is imported only when a NumPy backend is wanted."""
+    from autograd.trace.fused import FusedProgram
+    from autograd.trace.numpy import NumpyProgram
+
+    return {"python": PythonProgram, "numpy": NumpyProgram, "fused": FusedProgram}
+
+
+# -- the structure of arguments: numbers, or lists and tuples of them nested to any depth -----
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool | Value)
+
+
+def _flatten(arg: Any, name: str, numbers_: list[float], names: list[str]) -> Any:
+    """Append arg's numbers and their names; return its shape (None for a number)."""
+    if _is_number(arg):
+        numbers_.append(float(arg))
+        names.append(name)
+        return None
+    if isinstance(arg, list | tuple):
+        shape = [_flatten(a, f"{name}_{i}", numbers_, names) for i, a in enumerate(arg)]
+        return tuple(shape) if isinstance(arg, tuple) else shape
+    if hasattr(arg, "tolist") and hasattr(arg, "shape"):  # a NumPy array or scalar
+        return _flatten(arg.tolist(), name, numbers_, names)
+    raise TypeError(
+        f"trace arguments must be numbers, or lists or tuples of them; {name} is "
+        f"{type(arg).__name__}"
+    )
+
+
+def _unflatten(shape: Any, items: Iterator[Any]) -> Any:
+    if shape is None:
+        return next(items)
+    rebuilt = [_unflatten(s, items) for s in shape]
+    return tuple(rebuilt) if isinstance(shape, tuple) else rebuilt
+
+
+def _size(shape: Any) -> int:
+    return 1 if shape is None else sum(_size(s) for s in shape)
+
+
+def _same_shape(shape: Any, arg: Any) -> bool:
+    if shape is None:
+        return _is_number(arg)
+    if hasattr(arg, "tolist") and hasattr(arg, "shape"):
+        arg = arg.tolist()
+    if not isinstance(arg, list | tuple) or len(arg) != len(shape):
+        return False
+    return all(_same_shape(s, a) for s, a in zip(shape, arg, strict=True))
+
+
+def _describe_shape(shape: Any) -> str:
+    if shape is None:
+        return "a number"
+    return f"a sequence of {len(shape)}"
+
+
+def _argument_names(fn: Callable[..., Any], n: int) -> list[str]:
+    """Names for fn's first n arguments: its parameter names where it has them."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    names = []
+    for i in range(n):
+        if i < len(parameters) and parameters[i].kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            names.append(parameters[i].name)
+        else:
+            names.append(f"x{i + 1}" if n > 1 else "x")
+    return names
+
+
+class Traced:
+    """A function recorded once by ``trace`` and compiled: call it on new numbers.
+
+    ``backend`` is the backend in use, ``source`` its generated code, ``tape`` the recorded
+    program, and ``fallbacks`` the backends that were tried before it, each with the reason
+    it was passed over.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        shapes: list[Any],
+        recording: Recording,
+        program: Any,
+        fallbacks: list[tuple[str, str]],
+    ) -> None:
+        self.fn = fn
+        self.tape = recording.tape
+        self.params = recording.params
+        self._shapes = shapes
+        self._program = program
+        self.fallbacks = fallbacks
+
+    @property
+    def backend(self) -> str:
+        """``"python"``, ``"numpy"`` or ``"fused"``."""
+        return self._program.backend
+
+    @property
+    def source(self) -> str:
+        """The generated program, as Python source a reader can follow line by line."""
+        return self._program.source
+
+    def __repr__(self) -> str:
+        name = getattr(self.fn, "__name__", "fn")
+        return (
+            f"<Traced {name}: {len(self.tape.instructions)} instructions, backend {self.backend!r}>"
+        )
+
+    # -- one sample -------------------------------------------------------------------------
+
+    def _flat_inputs(self, args: Sequence[Any], where: str) -> list[float]:
+        if len(args) != len(self._shapes):
+            raise TypeError(
+                f"{where} takes {len(self._shapes)} arguments, as the traced example did; "
+                f"got {len(args)}"
+            )
+        flat: list[float] = []
+        for i, (shape, arg) in enumerate(zip(self._shapes, args, strict=True)):
+            if not _same_shape(shape, arg):
+                raise ValueError(
+                    f"{where} argument {i} must have the traced example's structure "
+                    f"({_describe_shape(shape)}), got {arg!r}"
+                )
+            _flatten(arg, "", flat, [])
+        return flat
+
+    def _run_one(self, args: Sequence[Any]) -> tuple[float, tuple, tuple]:
+        flat = self._flat_inputs(args, "a traced function")
+        return self._program.run(flat, [p.data for p in self.params])
+
+    def __call__(self, *args: Any) -> tuple[float, Any]:
+        """``(value, grads)`` for new arguments; adds d value / d p to ``p.grad`` of params.
+
+        ``grads`` has the arguments' structure: a float for a number, a list for a list,
+        and a tuple of them when the function takes several arguments.
+        """
+        value, input_grads, param_grads = self._run_one(args)
+        for p, g in zip(self.params, param_grads, strict=True):
+            p.grad += g
+        return value, self._structured(input_grads)
+
+    def _structured(self, flat: Sequence[Any]) -> Any:
+        # 0.0 + g: backward's sums start at 0.0, so a gradient of -0.0 reads as 0.0
+        items = iter([0.0 + g for g in flat])
+        grads = [_unflatten(shape, items) for shape in self._shapes]
+        return grads[0] if len(grads) == 1 else tuple(grads)
+
+    # -- a batch ----------------------------------------------------------------------------
+
+    def batch(self, *args: Any, reduce: str = "mean") -> tuple[Any, Any]:
+        """Every sample at once: each argument has a leading batch axis.
+
+        Returns ``(values, grads)``, a NumPy array of per-sample values and, per argument,
+        an array of per-sample gradients shaped like the argument. Adds the mean
+        (``reduce="mean"``) or the sum (``"sum"``) over the samples of d value / d p to
+        ``p.grad`` of every parameter.
+        """
+        import numpy as np
+
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
+        columns, n = self._columns(args)
+        values, input_grads, param_totals = self._program.run_batch(
+            columns, [p.data for p in self.params], n
+        )
+        scale = 1.0 / n if reduce == "mean" else 1.0
+        for p, total in zip(self.params, param_totals, strict=True):
+            p.grad += float(total) * scale if reduce == "mean" else float(total)
+        grads = []
+        start = 0
+        for shape in self._shapes:
+            size = _size(shape)
+            block = np.stack([0.0 + g for g in input_grads[start : start + size]], axis=-1)
+            start += size
+            grads.append(block.reshape((n, *_array_shape(shape))))
+        return np.asarray(values, dtype=float), grads[0] if len(grads) == 1 else tuple(grads)
+
+    def _columns(self, args: Sequence[Any]) -> tuple[list[Any], int]:
+        """One array of per-sample numbers for each of the tape's inputs, and the batch size."""
+        import numpy as np
+
+        if len(args) != len(self._shapes):
+            raise TypeError(
+                f"batch takes {len(self._shapes)} arguments, each with a leading batch "
+                f"axis; got {len(args)}"
+            )
+        columns: list[Any] = []
+        n = None
+        for i, (shape, arg) in enumerate(zip(self._shapes, args, strict=True)):
+            try:
+                array = np.asarray(arg, dtype=float)
+            except (TypeError, ValueError):
+                array = None
+            expected = _array_shape(shape)
+            if array is not None and array.shape[1:] == expected and array.ndim >= 1:
+                samples = array.reshape(len(array), -1)
+            elif isinstance(arg, list | tuple):
+                rows = [self._flat_sample(shape, sample, i) for sample in arg]
+                samples = np.array(rows, dtype=float).reshape(len(rows), _size(shape))
+            else:
+                raise ValueError(
+                    f"batch argument {i} must be a list of samples or an array of shape "
+                    f"(batch, {', '.join(map(str, expected))}), got {type(arg).__name__}"
+                )
+            if n is not None and len(samples) != n:
+                raise ValueError(
+                    f"batch arguments disagree on the batch size: {n} and {len(samples)}"
+                )
+            n = len(samples)
+            columns.extend(samples[:, j] for j in range(samples.shape[1]))
+        if not n:
+            raise ValueError("batch needs at least one sample")
+        return columns, n
+
+    def _flat_sample(self, shape: Any, sample: Any, i: int) -> list[float]:
+        if not _same_shape(shape, sample):
+            raise ValueError(
+                f"batch argument {i}: each sample must have the traced example's structure "
+                f"({_describe_shape(shape)}), got {sample!r}"
+            )
+        flat: list[float] = []
+        _flatten(sample, "", flat, [])
+        return flat
+
+    # -- checking ---------------------------------------------------------------------------
+
+    def check(self, *args: Any) -> bool:
+        """Compare value and every gradient with the dynamic engine's on the same arguments.
+
+        Returns True, or raises ``GradcheckError`` with a table of the values that differ by
+        more than 1e-12 relative. ``.grad`` of the parameters is left as it was.
+        """
+        flat = self._flat_inputs(args, "check")
+        value, input_grads, param_grads = self._program.run(flat, [p.data for p in self.params])
+        leaves = [Value(x) for x in flat]
+        items = iter(leaves)
+        fn_args = [_unflatten(shape, items) for shape in self._shapes]
+        output = self.fn(*fn_args)
+        expected = gradients(output, 1.0)
+        rows = [("value", output.data, value)]
+        rows += [
+            (f"d/d {name}", expected.get(leaf, 0.0), g)
+            for name, leaf, g in zip(
+                (v.name for v in self.tape.inputs), leaves, input_grads, strict=True
+            )
+        ]
+        rows += [
+            (f"d/d {var.name}", expected.get(p, 0.0), g)
+            for var, p, g in zip(self.tape.params, self.params, param_grads, strict=True)
+        ]
+        bad = [row for row in rows if not agree(row[1], row[2])]
+        if bad:
+            raise GradcheckError(_mismatch_table(self.backend, bad))
+        return True
+
+
+def _array_shape(shape: Any) -> tuple[int, ...]:
+    """The NumPy shape of an argument of this structure (a ragged one counts as flat)."""
+    if shape is None:
+        return ()
+    inner = {_array_shape(s) for s in shape}
+    if len(inner) == 1:
+        return (len(shape), *inner.pop())
+    return (_size(shape),)
+
+
+def agree(expected: float, got: float, rtol: float = RTOL) -> bool:
+    """Equal to ``rtol`` relative; infinities equal, nan only with nan."""
+    expected, got = float(expected), float(got)
+    if math.isnan(expected) or math.isnan(got):
+        return math.isnan(expected) and math.isnan(got)
+    if math.isinf(expected) or math.isinf(got):
+        return expected == got
+    return abs(expected - got) <= rtol * max(abs(expected), abs(got))
+
+
+def _mismatch_table(backend: str, rows: list[tuple[str, float, float]]) -> str:
+    lines = [
+        f"the {backend} backend disagrees with the dynamic engine (accepted: 1e-12 relative)",
+        f"{'':16}  {'engine':>24}  {backend:>24}",
+    ]
+    lines += [f"{name:16}  {e!r:>24}  {g!r:>24}" for name, e, g in rows]
+    return "\n".join(lines)
+
+
+def _agrees_on_example(program: Any, recording: Recording) -> str | None:
+    """None if the program reproduces the example's value and gradients, else why not."""
+    inputs = [_data(leaf) for leaf in recording.inputs]
+    value, input_grads, param_grads = program.run(inputs, [_data(p) for p in recording.params])
+    expected = gradients(recording.output, 1.0)
+    pairs = [(_data(recording.output), value)]
+    pairs += [(expected.get(v, 0.0), g) for v, g in zip(recording.inputs, input_grads, strict=True)]
+    pairs += [(expected.get(p, 0.0), g) for p, g in zip(recording.params, param_grads, strict=True)]
+    for e, g in pairs:
+        if not agree(e, g):
+            return f"on the traced example it gave {g!r} where the engine gives {e!r}"
+    return None
+
+
+def _data(value: Value) -> float:
+    return Value.__dict__["data"].__get__(value)
+
+
+def trace(
+    fn: Callable[..., Value],
+    *example_args: Any,
+    params: Sequence[Value] = (),
+    backend: str = "auto",
+) -> Traced:
+    """Record ``fn`` once on ``example_args`` and compile its graph; returns a ``Traced``.
+
+    Each example argument is a number or a list or tuple of them, nested to any depth; ``fn``
+    receives Values in the same structure and returns one Value. ``params`` are the Values
+    ``fn`` uses without receiving them (a model's parameters): the compiled code reads their
+    ``.data`` on every call and adds to their ``.grad``. ``backend`` is ``"python"``,
+    ``"numpy"``, ``"fused"`` or ``"auto"`` (the fastest that handles the graph). A backend
+    that cannot handle the graph, or that disagrees with the engine on the example, passes
+    it on to the next one: fused, then numpy, then python.
+
+    >>> traced = trace(lambda x: x * x + 3 * x, 2.0, backend="python")
+    >>> traced(5.0)
+    (40.0, 13.0)
+    """
+    if not callable(fn):
+        raise TypeError(f"trace fn must be callable, got {type(fn).__name__}")
+    if backend != "auto" and backend not in BACKENDS:
+        raise ValueError(
+            f"unknown backend {backend!r}; accepted: 'auto', {', '.join(map(repr, BACKENDS))}"
+        )
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Value) or not p.is_leaf:
+            raise TypeError(f"trace params must be leaf Values; params[{i}] is {p!r}")
+    if len({id(p) for p in params}) != len(params):
+        raise ValueError("trace params must not hold the same Value twice")
+    names = _argument_names(fn, len(example_args))
+    numbers_: list[float] = []
+    flat_names: list[str] = []
+    shapes = [
+        _flatten(arg, name, numbers_, flat_names)
+        for arg, name in zip(example_args, names, strict=True)
+    ]
+
+    def call(leaves: list[Value]) -> Any:
+        items = iter(leaves)
+        return fn(*[_unflatten(shape, items) for shape in shapes])
+
+    recording = run_traced(call, flat_names, numbers_, params)
+    chain = BACKENDS if backend == "auto" else BACKENDS[BACKENDS.index(backend) :]
+    programs = _programs() if chain != ("python",) else {"python": PythonProgram}
+    fallbacks: list[tuple[str, str]] = []
+    for name in chain:
+        try:
+            program = programs[name](recording.tape)
+            reason = _agrees_on_example(program, recording)
+        except LoweringError as err:
+            fallbacks.append((name, str(err)))
+            continue
+        except Exception as err:  # a bug of a backend must cost speed, never a wrong answer
+            fallbacks.append((name, f"{type(err).__name__}: {err}"))
+            continue
+        if reason is None:
+            return Traced(fn, shapes, recording, program, fallbacks)
+        fallbacks.append((name, reason))
+    raise TraceError(
+        "no backend reproduces the engine on the traced example: "
+        + "; ".join(f"{name}: {why}" for name, why in fallbacks)
+    )

@@ -1,0 +1,453 @@
+"""trace(): every op row through every backend against the dynamic engine, the API, fallbacks."""
+
+from __future__ import annotations
+
+import math
+import struct
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import GradcheckError, Traced, TraceError, Value, linear, trace
+from autograd.ops import OPS
+from autograd.trace.traced import agree
+
+inf, nan = math.inf, math.nan
+BACKENDS = ("python", "numpy", "fused")
+
+
+def bits(x: float) -> bytes:
+    """The IEEE 754 bit pattern, with every nan counted as one pattern."""
+    return b"nan" if math.isnan(x) else struct.pack("<d", x)
+
+
+def engine(build: Callable[..., Value], point: list[float], params: list[Value] = ()):
+    """The dynamic engine's value, argument gradients and parameter gradients."""
+    leaves = [Value(x) for x in point]
+    saved = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    out = build(*leaves)
+    out.backward()
+    param_grads = [p.grad for p in params]
+    for p, g in zip(params, saved, strict=True):
+        p.grad = g
+    return out.data, [leaf.grad for leaf in leaves], param_grads
+
+
+def compiled(traced: Traced, point: list[float], params: list[Value] = ()):
+    """The traced program's value, argument gradients and parameter gradients."""
+    for p in params:
+        p.grad = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warning may reach the user
+        value, grads = traced(*point)
+    grads = [grads] if len(point) == 1 else list(grads)
+    return value, grads, [p.grad for p in params]
+
+
+def assert_exact(expected, got) -> None:
+    value, grads, param_grads = expected
+    got_value, got_grads, got_params = got
+    assert bits(got_value) == bits(value)
+    assert [bits(g) for g in got_grads] == [bits(g) for g in grads]
+    assert [bits(g) for g in got_params] == [bits(g) for g in param_grads]
+
+
+def assert_close(expected, got) -> None:
+    value, grads, param_grads = expected
+    got_value, got_grads, got_params = got
+    assert agree(value, got_value), (value, got_value)
+    for e, g in zip([*grads, *param_grads], [*got_grads, *got_params], strict=True):
+        assert agree(e, g), (grads, got_grads, param_grads, got_params)
+
+
+# -- every row of the table, at ordinary and awkward points ------------------------------------
+
+# Each row: how to build it from Values, and points that include its IEEE edges.
+ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
+    "+": (lambda a, b: a + b, [(1.0, 2.0), (inf, -inf), (nan, 1.0), (-0.0, 0.0), (1e308, 1e308)]),
+    "*": (lambda a, b: a * b, [(3.0, -2.0), (0.0, inf), (-0.0, 5.0), (1e300, 1e300)]),
+    "/": (
+        lambda a, b: a / b,
+        [(0.3, 0.1), (1.0, 0.0), (0.0, 0.0), (-1.0, 0.0), (1.0, -0.0), (inf, inf), (3.0, 7.0)],
+    ),
+    "**": (
+        lambda a, b: a**b,
+        [
+            (2.0, 0.5),
+            (0.0, 0.0),
+            (0.0, -1.0),
+            (-8.0, 1 / 3),
+            (-2.0, 3.0),
+            (10.0, 400.0),
+            (0.0, 2.0),
+            (-0.0, -1.0),
+            (-2.0, 2.0),
+            (inf, 0.0),
+            (3.0, -2.5),
+        ],
+    ),
+    "exp": (lambda a: a.exp(), [(0.0,), (1.5,), (1000.0,), (-1000.0,), (nan,), (inf,), (-inf,)]),
+    "log": (lambda a: a.log(), [(0.0,), (-1.0,), (2.5,), (inf,), (nan,), (1e-300,)]),
+    "sqrt": (lambda a: a.sqrt(), [(0.0,), (-1.0,), (4.0,), (2.0,), (inf,)]),
+    "tanh": (lambda a: a.tanh(), [(0.0,), (0.7,), (20.0,), (-inf,), (nan,)]),
+    "sigmoid": (lambda a: a.sigmoid(), [(0.0,), (3.0,), (-3.0,), (-1000.0,), (1000.0,), (nan,)]),
+    "relu": (lambda a: a.relu(), [(0.0,), (-0.0,), (-1.0,), (2.0,), (nan,), (inf,)]),
+    "leaky_relu": (
+        lambda a: a.leaky_relu(0.2),
+        [(0.0,), (-2.0,), (3.0,), (nan,), (-inf,)],
+    ),
+    "abs": (lambda a: abs(a), [(0.0,), (-0.0,), (-3.0,), (2.0,), (nan,), (-inf,)]),
+    "sin": (lambda a: a.sin(), [(0.0,), (1.0,), (inf,), (nan,)]),
+    "cos": (lambda a: a.cos(), [(0.0,), (2.0,), (inf,)]),
+    "linear": (
+        lambda w1, w2, x1, x2, b: linear([w1, w2], [x1, x2], b),
+        [(2.0, -1.0, 3.0, 4.0, 0.5), (inf, 1.0, 0.0, 2.0, 1.0), (1e308, 1e308, 2.0, 2.0, -1.0)],
+    ),
+}
+
+
+def test_every_row_of_the_table_has_cases() -> None:
+    assert set(ROWS) == set(OPS)
+
+
+def _variants(build: Callable[..., Value], point: tuple[float, ...]):
+    """The row with every argument a Value, then with each argument folded in as a number."""
+    yield build, list(point)
+    if len(point) == 1:
+        return
+    for i in range(len(point)):
+        rest = [x for j, x in enumerate(point) if j != i]
+
+        def folded(*values: Value, i: int = i) -> Value:
+            args = list(values)
+            args.insert(i, point[i])
+            return build(*args)
+
+        yield folded, rest
+
+
+ROW_CASES = [
+    pytest.param(name, build, point, id=f"{name}{point}")
+    for name, (build, point_list) in ROWS.items()
+    for point in point_list
+]
+
+
+@pytest.mark.parametrize(("name", "build", "point"), ROW_CASES)
+def test_python_backend_is_bit_identical_to_the_engine_on_every_row(name, build, point) -> None:
+    for fn, args in _variants(build, point):
+        traced = trace(fn, *args, backend="python")
+        assert_exact(engine(fn, args), compiled(traced, args))
+        # traced at one point, run at another: the code holds no number of the example
+        shifted = [x * 0.5 + 0.25 for x in args]
+        assert_exact(engine(fn, shifted), compiled(traced, shifted))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "fused"])
+@pytest.mark.parametrize(("name", "build", "point"), ROW_CASES)
+def test_numpy_backends_agree_with_the_engine_on_every_row(backend, name, build, point) -> None:
+    for fn, args in _variants(build, point):
+        traced = trace(fn, *args, backend=backend)
+        assert traced.backend == backend
+        assert_close(engine(fn, args), compiled(traced, args))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rows_whose_arguments_are_parameters_add_to_their_grad(backend) -> None:
+    for name, (build, point_list) in ROWS.items():
+        point = point_list[0]
+        params = [Value(x, label=f"p{i}") for i, x in enumerate(point)]
+        traced = trace(
+            lambda s, ps=params, b=build: b(*ps) * s, 1.5, params=params, backend=backend
+        )
+        expected = engine(lambda s, ps=params, b=build: b(*ps) * s, [1.5], params)
+        got = compiled(traced, [1.5], params)
+        check = assert_exact if backend == "python" else assert_close
+        check(expected, got), name
+
+
+# -- networks ---------------------------------------------------------------------------------
+
+
+def mlp_loss(model: nn.MLP) -> Callable[..., Value]:
+    def loss(x, y):
+        score = model(x)
+        return (1 - y * score).relu() + 1e-4 * nn.functional.l2_penalty(model.parameters())
+
+    return loss
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_mlp_loss_with_l2_matches_the_engine(backend) -> None:
+    model = nn.MLP(2, [16, 16, 1], seed=1337)
+    loss = mlp_loss(model)
+
+    def flat_loss(x0, x1, y):
+        return loss([x0, x1], y)
+
+    traced = trace(flat_loss, 0.5, -1.0, 1.0, params=model.parameters(), backend=backend)
+    assert traced.backend == backend
+    params = model.parameters()
+    for point in [[0.5, -1.0, 1.0], [2.0, 0.3, -1.0], [-0.1, 0.7, 1.0]]:
+        expected = engine(flat_loss, point, params)
+        got = compiled(traced, point, params)
+        if backend == "python":
+            assert_exact(expected, got)
+        else:
+            assert_close(expected, got)
+
+
+def test_python_backend_on_a_list_argument_returns_a_list_of_gradients() -> None:
+    traced = trace(lambda xs: xs[0] * xs[1] + xs[2], [1.0, 2.0, 3.0], backend="python")
+    assert traced([2.0, 5.0, 1.0]) == (11.0, [5.0, 2.0, 1.0])
+
+
+def test_nested_arguments_keep_their_structure() -> None:
+    def f(pair, xs):
+        return pair[0] * xs[1][0] + pair[1] - xs[0]
+
+    traced = trace(f, (1.0, 2.0), [3.0, [4.0]], backend="python")
+    value, (g_pair, g_xs) = traced((2.0, 1.0), [5.0, [3.0]])
+    assert value == 2.0
+    assert g_pair == (3.0, 1.0)
+    assert g_xs == [-1.0, [2.0]]
+
+
+# -- batches ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+def test_batch_adds_the_mean_or_sum_of_per_sample_engine_gradients(backend, reduce) -> None:
+    model = nn.MLP(2, [4, 4, 1], seed=3)
+    loss = mlp_loss(model)
+    params = model.parameters()
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(7, 2))
+    ys = np.where(rng.normal(size=7) > 0, 1.0, -1.0)
+    traced = trace(loss, [0.0, 0.0], 1.0, params=params, backend=backend)
+    per_sample = [
+        engine(lambda x0, x1, y: loss([x0, x1], y), [*x, y], params)
+        for x, y in zip(xs, ys, strict=True)
+    ]
+    for p in params:
+        p.grad = 0.0
+    values, (gx, gy) = traced.batch(xs, list(ys), reduce=reduce)
+    assert values.shape == (7,) and gx.shape == (7, 2) and gy.shape == (7,)
+    for i, (value, (*grad_x, grad_y), _) in enumerate(per_sample):
+        assert agree(value, values[i])
+        assert all(agree(a, b) for a, b in zip(grad_x, gx[i], strict=True))
+        assert agree(grad_y, gy[i])
+    scale = 1 / 7 if reduce == "mean" else 1.0
+    for j, p in enumerate(params):
+        terms = [sample[2][j] for sample in per_sample]
+        expected = math.fsum(terms) * scale
+        # the samples are summed in another order: allow rounding of the sum of |terms|
+        assert abs(p.grad - expected) <= 1e-12 * (abs(expected) + math.fsum(map(abs, terms)))
+
+
+def test_batch_accepts_a_list_of_per_sample_structures() -> None:
+    traced = trace(lambda xs: xs[0] * xs[1], [1.0, 2.0], backend="numpy")
+    values, grads = traced.batch([[1.0, 2.0], [3.0, 4.0]])
+    assert values.tolist() == [2.0, 12.0]
+    assert grads.tolist() == [[2.0, 1.0], [4.0, 3.0]]
+
+
+def test_batch_rejects_mismatched_batch_sizes_and_bad_reduce() -> None:
+    traced = trace(lambda a, b: a * b, 1.0, 2.0, backend="python")
+    with pytest.raises(ValueError, match="batch size"):
+        traced.batch([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="reduce"):
+        traced.batch([1.0], [1.0], reduce="max")
+
+
+# -- guards -----------------------------------------------------------------------------------
+
+
+def _line_of(marker: str) -> int:
+    """The line of this file that holds ``marker`` in a comment."""
+    with open(__file__) as source:
+        for number, line in enumerate(source, 1):
+            if line.rstrip().endswith(f"# {marker}") and "_line_of" not in line:
+                return number
+    raise AssertionError(marker)
+
+
+def reads_data(x):
+    return x * x.data  # reads-data
+
+
+def calls_float(x):
+    return x * float(x)  # calls-float
+
+
+def compares(x):
+    return x if x > 0 else -x  # compares
+
+
+def branches(x):
+    if x:  # branches
+        return x
+    return -x
+
+
+@pytest.mark.parametrize(
+    ("fn", "marker", "what"),
+    [
+        (reads_data, "reads-data", ".data"),
+        (calls_float, "calls-float", "float()"),
+        (compares, "compares", "comparison"),
+        (branches, "branches", "bool()"),
+    ],
+)
+def test_reading_a_number_raises_trace_error_naming_the_line(fn, marker, what) -> None:
+    with pytest.raises(TraceError) as caught:
+        trace(fn, 1.0)
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == _line_of(marker)
+    assert what in str(caught.value)
+    assert f"{__file__}:{caught.value.lineno}" in str(caught.value)
+    assert isinstance(caught.value, TypeError)
+
+
+def test_reading_a_parameter_or_an_intermediate_result_is_refused_too() -> None:
+    w = Value(2.0, label="w")
+    with pytest.raises(TraceError, match="'w'"):
+        trace(lambda x: x * w.data, 1.0, params=[w])
+    with pytest.raises(TraceError, match="result of tanh"):
+        trace(lambda x: x * float(x.tanh()), 1.0)
+    assert type(w) is Value and w.data == 2.0  # the parameter is a plain Value again
+
+
+def test_a_captured_leaf_is_refused_by_its_label() -> None:
+    c = Value(2.0, label="scale")
+    with pytest.raises(TraceError, match=r"'scale'.*params="):
+        trace(lambda x: x * c, 1.0)
+
+
+def test_values_made_inside_from_plain_numbers_are_constants() -> None:
+    traced = trace(lambda x: x * Value(3.0) + Value(1.0).exp(), 1.0, backend="python")
+    assert traced(2.0) == (6.0 + math.e, 3.0)
+
+
+def test_a_value_computed_under_no_grad_inside_is_refused() -> None:
+    from autograd import no_grad
+
+    def f(x):
+        with no_grad():
+            scale = x * 2
+        return x * scale
+
+    with pytest.raises(TraceError, match="no_grad"):
+        trace(f, 1.0)
+
+
+def test_detach_inside_a_trace_is_refused() -> None:
+    with pytest.raises(TraceError, match="detach"):
+        trace(lambda x: x * x.detach(), 1.0)
+
+
+def test_values_behave_normally_after_a_trace_that_failed() -> None:
+    w = Value(3.0, label="w")
+    with pytest.raises(TraceError):
+        trace(lambda x: x * float(w), 1.0, params=[w])
+    assert float(w) == 3.0 and w.data == 3.0 and type(w) is Value
+    assert (w * 2).data == 6.0
+
+
+def test_trace_rejects_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="callable"):
+        trace(3.0, 1.0)
+    with pytest.raises(ValueError, match="backend"):
+        trace(lambda x: x, 1.0, backend="cuda")
+    with pytest.raises(TypeError, match="numbers"):
+        trace(lambda x: x, "1.0")
+    with pytest.raises(TypeError, match="leaf Values"):
+        trace(lambda x: x, 1.0, params=[Value(1.0) * 2])
+    with pytest.raises(TypeError, match="return one Value"):
+        trace(lambda x: [x], 1.0)
+    traced = trace(lambda xs: xs[0] + xs[1], [1.0, 2.0], backend="python")
+    with pytest.raises(ValueError, match="structure"):
+        traced([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="1 arguments"):
+        traced([1.0, 2.0], 3.0)
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+def test_auto_picks_the_fused_backend_and_exposes_source_and_tape() -> None:
+    traced = trace(lambda x, y: (x * y).tanh(), 2.0, 0.5)
+    assert traced.backend == "fused"
+    assert "def program" in traced.source
+    assert "tanh" in str(traced.tape)
+    assert "backend 'fused'" in repr(traced)
+
+
+def test_python_source_reads_like_hand_written_backprop() -> None:
+    traced = trace(lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).tanh(), 2, 0, -3, 1, 6.88,
+                   backend="python")  # fmt: skip
+    lines = traced.source.splitlines()
+    assert lines[0] == "def program(x1, x2, w1, w2, b):"
+    assert "    out = tanh(t4)" in lines
+    assert "    g_t4 = 1.0 - out * out" in lines
+    assert lines[-1].startswith("    return out, (g_x1, g_x2, g_w1, g_w2, g_b)")
+
+
+def test_check_returns_true_or_raises_with_a_table() -> None:
+    traced = trace(lambda x: x.exp() * x, 1.0, backend="numpy")
+    assert traced.check(0.5) is True
+    traced._program.run = lambda inputs, params: (0.0, (1.0,), ())
+    with pytest.raises(GradcheckError, match="numpy backend disagrees"):
+        traced.check(0.5)
+
+
+def test_check_leaves_parameter_gradients_alone() -> None:
+    w = Value(2.0)
+    traced = trace(lambda x: x * w, 1.0, params=[w])
+    assert traced.check(3.0) and w.grad == 0.0
+
+
+# -- fallbacks --------------------------------------------------------------------------------
+
+
+def test_a_backend_that_disagrees_on_the_example_falls_back(monkeypatch) -> None:
+    from autograd.trace import numpy as numpy_backend
+
+    real_run = numpy_backend.NumpyProgram.run
+
+    def wrong(self, inputs, params):
+        value, grads, param_grads = real_run(self, inputs, params)
+        return value + 1.0, grads, param_grads
+
+    monkeypatch.setattr(numpy_backend.NumpyProgram, "run", wrong)
+    traced = trace(lambda x: x * x, 3.0, backend="numpy")
+    assert traced.backend == "python"
+    assert traced.fallbacks[0][0] == "numpy" and "engine gives 9.0" in traced.fallbacks[0][1]
+    assert traced(2.0) == (4.0, 4.0)
+
+
+def test_a_row_numpy_cannot_write_falls_back_to_python(monkeypatch) -> None:
+    import autograd.ops as ops
+    from autograd.value import _function
+
+    def halves(a):
+        """Round down to a multiple of 0.5 above 1: int() has no NumPy spelling here."""
+        if a > 1:
+            return float(int(a * 2)) / 2
+        return a
+
+    halves.__module__ = ops.__name__
+    monkeypatch.setattr(ops, "halves", halves, raising=False)
+    monkeypatch.setitem(ops.OPS, "halves", ops.Op("halves", halves, (lambda a, out: 1.0,)))
+    method = _function("halves", "")
+    traced = trace(lambda x: method(x) * x, 3.3)
+    assert traced.backend == "python"
+    assert [name for name, _ in traced.fallbacks] == ["fused", "numpy"]
+    assert "halves(x)" in traced.source
+    assert traced(3.3) == (3.0 * 3.3, 3.0 + 3.3)
