@@ -113,6 +113,8 @@ class CompiledLoss:
             try:
                 self.traced = trace(self._per_sample_selected, example, selector, probe,
                                     params=self.params, backend=backend)  # fmt: skip
+            except TraceError:
+                raise
             except (TypeError, ValueError) as error:
                 raise TraceError(f"the loss could not be traced: {error}") from error
         self.backend = self.traced.backend

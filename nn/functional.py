@@ -16,7 +16,7 @@ import math
 import numbers
 from collections.abc import Collection, Sequence
 
-from autograd import Value, linear
+from autograd import TraceError, Value, linear
 
 Number = int | float
 Scalar = Value | Number
@@ -188,10 +188,27 @@ def _logit_values(logits: object, what: str) -> list[Value]:
     return [_as_value(v, what) for v in logits]
 
 
+def _largest(values: list[Value]) -> float | Value:
+    """The largest value, by which softmax and log-sum-exp shift their logits.
+
+    A number, except while ``autograd.trace`` records (it refuses to hand out numbers): then a
+    Value, ``max(a, b) = a + relu(b - a)`` folded over the values, which the compiled code
+    recomputes for every sample. The shift cancels out of the result, so the gradient that
+    flows through it adds up to zero; only its size matters, so that no ``exp`` overflows.
+    """
+    try:
+        return max(v.data for v in values)
+    except TraceError:
+        m = values[0]
+        for v in values[1:]:
+            m = m + (v - m).relu()
+        return m
+
+
 def _log_sum_exp(values: list[Value]) -> Value:
     """``log(sum(exp(v)))``, shifted by the largest value so that no ``exp`` overflows."""
-    m = max(v.data for v in values)
-    if not math.isfinite(m):
+    m = _largest(values)
+    if isinstance(m, float) and not math.isfinite(m):
         return _sum([v.exp() for v in values]).log()
     return _sum([(v - m).exp() for v in values]).log() + m
 
@@ -205,7 +222,7 @@ def softmax(values: Sequence[Scalar]) -> list[Value]:
     [0.5, 0.5]
     """
     values = _logit_values(values, "softmax values")
-    m = max(v.data for v in values)
+    m = _largest(values)
     exps = [(v - m).exp() for v in values]
     total = _sum(exps)
     return [e / total for e in exps]
@@ -271,6 +288,11 @@ def l1_penalty(params: Sequence[Value]) -> Value:
     7.0
     """
     params = [_as_value(p, "l1_penalty parameter") for p in params]
-    # sign(p) * p is |p| exactly, and sign(p) is d|p|/dp (0 at 0, as abs() has it).
-    signs = [_sign(p.data) for p in params]
+    try:
+        # sign(p) * p is |p| exactly, and sign(p) is d|p|/dp (0 at 0, as abs() has it).
+        signs = [_sign(p.data) for p in params]
+    except TraceError:
+        # autograd.trace refuses to hand out the numbers: one abs node per parameter, whose
+        # sign the compiled code recomputes on every call.
+        return _sum([abs(p) for p in params])
     return linear(signs, params, 0.0)

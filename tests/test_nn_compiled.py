@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from autograd import TraceError
+from autograd import TraceError, Value, trace
 from nn import (
     MLP,
     SGD,
@@ -16,10 +16,12 @@ from nn import (
     cross_entropy,
     fit,
     hinge_loss,
+    l1_penalty,
     l2_penalty,
     load,
     mse_loss,
     save,
+    softmax,
 )
 from nn.__main__ import main
 from nn.compiled import BACKENDS, CompiledLoss
@@ -235,3 +237,31 @@ def test_train_command_rejects_an_unknown_compile_backend_in_one_line(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'gpu'" in err and "Traceback" not in err
+
+
+# -- library functions that read numbers for their rule, traced with the rule recomputed --
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cross_entropy_traces_its_max_shift_recomputed_for_every_sample(backend):
+    traced = trace(lambda z: cross_entropy(z, 1), [1.0, 2.0, 3.0], backend=backend)
+    for logits in ([1000.0, 0.0, -5.0], [0.5, 700.0, 1.0], [-2.0, -1.0, 0.0]):
+        zs = [Value(z) for z in logits]
+        want = cross_entropy(zs, 1)
+        want.backward()
+        value, grads = traced(logits)
+        assert math.isfinite(value)  # no exp overflowed: the shift was this sample's largest
+        assert value == pytest.approx(want.data, rel=1e-12, abs=1e-300)
+        assert grads == pytest.approx([z.grad for z in zs], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_softmax_traces_its_max_shift(backend):
+    traced = trace(lambda z: softmax(z)[0], [0.0, 0.0], backend=backend)
+    assert traced([800.0, 800.0])[0] == 0.5
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_l1_penalty_traces_the_sign_of_each_call(backend):
+    traced = trace(lambda p: l1_penalty(p), [1.0, -2.0], backend=backend)
+    assert traced([-3.0, 4.0]) == (7.0, [-1.0, 1.0])
