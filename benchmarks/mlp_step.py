@@ -135,7 +135,7 @@ class CompiledStep(EngineStep):
         super().__init__(work)
         started = time.perf_counter()
         self.compiled = CompiledLoss(
-            self.model, self.loss_fn, work.X[0], work.y, l2=work.l2, backend=backend
+            self.model, self.loss_fn, work.X, work.y, l2=work.l2, backend=backend
         )
         self.compile_seconds = time.perf_counter() - started
         self.X, self.y = self.compiled.arrays(work.X, work.y)

@@ -1,11 +1,12 @@
 """A model's training loss compiled by ``autograd.trace``: traced once per sample, run per batch.
 
 ``fit(compile=...)`` trains with a ``CompiledLoss`` instead of building a graph per sample. The
-per-sample loss ``loss(model(x), t)`` (plus ``l2 * l2_penalty(params)``, the same for every
-sample) is traced once with the model's parameters as ``params``; each batch then runs the
-generated code over all its samples and adds the mean gradient to every parameter's ``.grad``,
-exactly where ``backward()`` would have put it. The batch loss is the mean of the per-sample
-values, which is why a loss must be a mean of per-sample terms to be compiled.
+per-sample loss ``loss(model(x), t)`` is traced once with the model's parameters as ``params``;
+each batch then runs the generated code over all its samples and adds the mean gradient to
+every parameter's ``.grad``, exactly where ``backward()`` would have put it. The batch loss is
+the mean of the per-sample values, which is why a loss must be a mean of per-sample terms to be
+compiled. The L2 term ``l2 * l2_penalty(params)`` is the same for every sample, so it is traced
+as a program of its own, with no arguments, and run once per batch.
 
 Targets. A target is traced as an argument where the loss only computes with it
 (``mse_loss``). Losses that read their target as a number (``hinge_loss`` checks it is -1 or
@@ -123,11 +124,18 @@ class CompiledLoss:
                 f"the {backend!r} backend cannot compile this model's loss "
                 f"(autograd.trace chose {self.backend!r})"
             )
+        self.penalty = None
+        if self.l2:
+            l2, params = self.l2, self.params
+            # One program per batch, on whichever backend is fastest for it.
+            self.penalty = trace(lambda: l2 * l2_penalty(params), params=params)
 
     @property
     def source(self) -> str:
-        """The generated source of the compiled per-sample loss."""
-        return self.traced.source
+        """The generated source of the compiled per-sample loss (and of the L2 term)."""
+        if self.penalty is None:
+            return self.traced.source
+        return f"{self.traced.source}\n\n{self.penalty.source}"
 
     @property
     def source_lines(self) -> int:
@@ -137,8 +145,6 @@ class CompiledLoss:
     def _per_sample(self, x: list[Value], target: Any, probe: list[Value]) -> Value:
         out = self.model(x)
         value = self.loss(out, target)
-        if self.l2:
-            value = value + self.l2 * l2_penalty(self.params)
         # probe is all zeros: the value is unchanged and d value / d probe is the outputs.
         return value + linear(probe, _as_list(out), 0.0)
 
@@ -147,8 +153,6 @@ class CompiledLoss:
     ) -> Value:
         out = self.model(x)
         value = linear(selector, [self.loss(out, c) for c in self.classes], 0.0)
-        if self.l2:
-            value = value + self.l2 * l2_penalty(self.params)
         return value + linear(probe, _as_list(out), 0.0)
 
     def arrays(self, X: Sequence[Sequence[float]], y: Sequence[Any]) -> tuple[Any, Any]:
@@ -171,10 +175,11 @@ class CompiledLoss:
         """The batch loss and each sample's outputs; adds d loss / d p to every ``p.grad``."""
         n = len(X)
         values, grads = self.traced.batch(X, y, np.zeros((n, self.n_outputs)), reduce="mean")
+        value = math.fsum(values) / n
+        if self.penalty is not None:
+            value += self.penalty()[0]
         outputs = np.asarray(grads[-1], dtype=float).reshape(n, self.n_outputs)
-        return math.fsum(values) / n, (
-            outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist()
-        )
+        return value, outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist()
 
 
 @contextmanager
