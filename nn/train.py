@@ -502,7 +502,7 @@ def _not_a_mean(
     """A sentence if ``loss`` over a batch is not the mean of its per-sample values."""
     with no_grad():
         per_sample = [loss(_as_values(o), t).data for o, t in zip(outputs, targets, strict=True)]
-    mean = math.fsum(per_sample) / len(per_sample)
+    mean = sum(per_sample) / len(per_sample)
     if abs(mean - batch_value) <= CHECK_TOLERANCE * max(1.0, abs(batch_value)):
         return None
     return (

@@ -13,6 +13,7 @@ from nn import (
     SGD,
     Adam,
     LinearLR,
+    TrainingDivergedError,
     cross_entropy,
     fit,
     hinge_loss,
@@ -265,3 +266,17 @@ def test_softmax_traces_its_max_shift(backend):
 def test_l1_penalty_traces_the_sign_of_each_call(backend):
     traced = trace(lambda p: l1_penalty(p), [1.0, -2.0], backend=backend)
     assert traced([-3.0, 4.0]) == (7.0, [-1.0, 1.0])
+
+
+@pytest.mark.parametrize("backend", BACKEND_CHOICES)
+def test_compiled_fit_diverges_in_the_same_epoch_with_the_same_error(backend):
+    X, y = moons(30)
+    errors = {}
+    for choice in ("off", backend):
+        model = MLP(2, [8, 8, 1], "tanh", seed=1)
+        with pytest.raises(TrainingDivergedError) as caught:
+            fit(model, X, y, loss=mse_loss, optimizer=SGD(model.parameters(), lr=3.0),
+                epochs=300, progress=False, compile=choice)  # fmt: skip
+        errors[choice] = str(caught.value), model.state_dict()
+    assert errors[backend][0] == errors["off"][0]
+    assert errors[backend][1] == pytest.approx(errors["off"][1], rel=1e-6)
