@@ -198,8 +198,9 @@ def fit(
     best_loss, best_state, waited = math.inf, None, 0
     bar = _progress_bar(epochs) if progress else None
     try:
+        # Training mode for the whole run: evaluate() puts back the mode it found.
+        model.train()
         for epoch in range(1, epochs + 1):
-            model.train()
             order = list(range(len(X)))
             rng.shuffle(order)
             total, outputs, targets = 0.0, [None] * len(X), [None] * len(X)
@@ -466,15 +467,10 @@ def _compiled_evaluate(
     """
     params = compiled.loss.params
     saved = [p.grad for p in params]  # the compiled call adds gradients nobody asked for
-    was_training = model.training
-    model.eval()
-    try:
-        X, y = compiled.validation_data
-        value, outputs = compiled.validation(X, y)
-    finally:
-        model.train(was_training)
-        for p, g in zip(params, saved, strict=True):
-            p.grad = g
+    X, y = compiled.validation_data
+    value, outputs = compiled.validation(X, y)  # traced in eval mode: no mode to switch
+    for p, g in zip(params, saved, strict=True):
+        p.grad = g
     result = value, (score(outputs, validation[1]) if score else None)
     if not compiled.validation_checked:
         want = evaluate(model, *validation, loss=loss, accuracy=score)
