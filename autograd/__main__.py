@@ -6,6 +6,7 @@ Run ``python -m autograd draw --help`` for the whole story.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -47,6 +48,24 @@ examples:
 """
 
 
+CODE_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, width=88)
+    for paragraph in (
+        "Trace EXPR at the --set values, as autograd.trace does, and print the program it "
+        "generates: the forward pass one statement per operation, then the backward pass one "
+        "statement per edge, gradients named g_ after their variables. Each argument of the "
+        "program is a variable of EXPR, in the order they first appear.",
+        f"EXPR is read as draw reads it. Accepted: {ACCEPTED}.",
+    )
+)
+
+CODE_EPILOG = """\
+examples:
+  python -m autograd code "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88
+  python -m autograd code "x*x + 3*x" --set x=2 --backend numpy
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
@@ -63,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser, draw_parser = _parsers()
     args = parser.parse_args(argv)
+    if args.command == "code":
+        return _print_code(args)
     try:
         expression = parse(args.expr)
         root, variables = expression.build(dict(args.set))
@@ -93,6 +114,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{draw_parser.prog}: error: {err}", file=sys.stderr)
         return 1
     print(f"wrote {path} ({mode} graph)")
+    return 0
+
+
+def _print_code(args: argparse.Namespace) -> int:
+    """``code``: trace EXPR at the --set values and print the program its backend runs."""
+    from autograd.trace import trace
+
+    try:
+        expression = parse(args.expr)
+        _, variables = expression.build(dict(args.set))
+    except ValueError as err:
+        message = str(err)
+        if message.startswith("no value given"):
+            message += "; give it with --set NAME=NUMBER"
+        args.command_parser.error(message)
+    example = [v.data for v in variables.values()]
+
+    def expression_of(*values: Value) -> Value:
+        return expression(*values)
+
+    # trace names the program's arguments after the function's parameters: the variables
+    expression_of.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in variables]
+    )
+    program = trace(expression_of, *example, backend=args.backend)
+    print(program.source, end="")
     return 0
 
 
@@ -206,6 +253,32 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--cluster",
         action="store_true",
         help="group nn neurons and layers into boxes, read from parameter labels",
+    )
+    code = commands.add_parser(
+        "code",
+        help="print the straight-line program that trace() generates for an expression",
+        description=CODE_DESCRIPTION,
+        epilog=CODE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    code.set_defaults(command_parser=code)
+    code.add_argument("expr", metavar="EXPR", help='the expression, e.g. "x*y + tanh(x)"')
+    code.add_argument(
+        "--set",
+        metavar="NAME=NUMBER",
+        type=_assignment,
+        nargs="+",
+        action="extend",
+        default=[],
+        help="give variables their values (the example the trace runs on)",
+    )
+    code.add_argument(
+        "--backend",
+        choices=("python", "numpy", "fused"),
+        default="python",
+        help="python: straight-line code over floats, one statement per node, forward then "
+        "backward (default); numpy: one NumPy operation per node over a batch; fused: "
+        "layers grouped into matrix products",
     )
     return parser, draw
 

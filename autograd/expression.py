@@ -138,8 +138,22 @@ class Expression:
                 f"(it uses {used})"
             )
         variables = {name: Value(values[name], label=name) for name in self.names}
-        result = _evaluate(self.tree.body, variables)
-        return (result if isinstance(result, Value) else Value(result)), variables
+        return _apply_to(self, tuple(variables.values())), variables
+
+    def __call__(self, *values: Value | numbers.Real) -> Value:
+        """The expression of the given Values, one for each of ``names``, in that order.
+
+        >>> parse("x * y + x")(Value(2.0), Value(5.0)).data
+        12.0
+        """
+        if len(values) != len(self.names):
+            raise TypeError(f"{self.text!r} takes {len(self.names)} values, got {len(values)}")
+        return _apply_to(self, values)
+
+
+def _apply_to(expression: Expression, values: tuple) -> Value:
+    result = _evaluate(expression.tree.body, dict(zip(expression.names, values, strict=True)))
+    return result if isinstance(result, Value) else Value(result)
 
 
 def parse(text: str) -> Expression:

@@ -32,6 +32,7 @@ operation      local derivative
 ``sin(a)``     cos(a)
 ``cos(a)``     -sin(a)
 ``linear``     b + sum of w_i * x_i: x_i for each w_i, w_i for each x_i, 1 for b
+``max_shift``  0 and 0: a shift that no gradient flows through (see ``finite_max``)
 =============  =====================================================================
 
 Subtraction and negation add no row: ``a - b`` is ``a + (-1 * b)``, exact in IEEE 754.
@@ -187,6 +188,23 @@ def sign(a: Any) -> float:
     return 1.0 if a > 0 else -1.0 if a < 0 else 0.0 if a == 0 else NAN
 
 
+def finite_max(a: float, b: float) -> float:
+    """The larger of the finite ones among a and b, 0.0 if neither is finite.
+
+    Log-sum-exp subtracts the largest value before ``exp`` so that nothing overflows; the
+    result does not depend on the shift, so no gradient flows through it (PyTorch's
+    ``logsumexp`` detaches its max and takes 0 for an infinite one, alike). As a node of the
+    graph the shift is recomputed from its inputs, so a traced program keeps it right for
+    every sample instead of baking in one sample's number.
+
+    >>> finite_max(1.0, 3.0), finite_max(math.inf, -2.0), finite_max(math.nan, -math.inf)
+    (3.0, -2.0, 0.0)
+    """
+    if math.isfinite(a):
+        return max(a, b) if math.isfinite(b) else a
+    return b if math.isfinite(b) else 0.0
+
+
 def linear(weights: Sequence[float], inputs: Sequence[float], bias: float) -> float:
     """``bias + w1 * x1 + ... + wn * xn``, added left to right from the bias as micrograd does.
 
@@ -244,5 +262,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("sin",        sin,           (lambda a, out: cos(a),)),
     Op("cos",        cos,           (lambda a, out: -sin(a),)),
     Op("linear",     linear,        (d_linear,), variadic=True),
+    Op("max_shift",  finite_max,    (lambda a, b, out: 0.0,
+                                     lambda a, b, out: 0.0)),
 )}
 # fmt: on

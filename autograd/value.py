@@ -457,6 +457,13 @@ def _number(x: Any) -> float:
     return number
 
 
+max_shift = _operator("max_shift")
+max_shift.__name__ = max_shift.__qualname__ = "max_shift"
+max_shift.__doc__ = """The larger finite Value: a shift with no gradient (``finite_max``).
+
+>>> max_shift(Value(2.0), Value(5.0)).data, max_shift(Value(2.0), 7.0).local_grads
+(5.0, (0.0,))
+"""
 _leaky_relu = _operator("leaky_relu")
 _LINEAR = ops.OPS["linear"]
 _linear_forward, (_linear_derivatives,) = _LINEAR.forward, _LINEAR.derivatives

@@ -12,11 +12,11 @@ Numerical care: ``cross_entropy`` and ``softmax`` subtract the largest logit bef
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Collection, Sequence
 
-from autograd import TraceError, Value, linear
+from autograd import Value, linear
+from autograd.value import max_shift
 
 Number = int | float
 Scalar = Value | Number
@@ -138,6 +138,7 @@ def binary_cross_entropy_with_logits(
     For x >= 0 the loss is ``(1 - t) x + log(1 + e^-x)``, for x < 0 it is
     ``-t x + log(1 + e^x)``: the same function, with ``e`` only ever raised to a negative power.
 
+    >>> import math
     >>> binary_cross_entropy_with_logits(Value(0.0), 1.0).data == math.log(2)
     True
     >>> binary_cross_entropy_with_logits(Value(-1000.0), 1.0).data
@@ -188,28 +189,16 @@ def _logit_values(logits: object, what: str) -> list[Value]:
     return [_as_value(v, what) for v in logits]
 
 
-def _largest(values: list[Value]) -> float | Value:
-    """The largest value, by which softmax and log-sum-exp shift their logits.
-
-    A number, except while ``autograd.trace`` records (it refuses to hand out numbers): then a
-    Value, ``max(a, b) = a + relu(b - a)`` folded over the values, which the compiled code
-    recomputes for every sample. The shift cancels out of the result, so the gradient that
-    flows through it adds up to zero; only its size matters, so that no ``exp`` overflows.
-    """
-    try:
-        return max(v.data for v in values)
-    except TraceError:
-        m = values[0]
-        for v in values[1:]:
-            m = m + (v - m).relu()
-        return m
-
-
 def _log_sum_exp(values: list[Value]) -> Value:
-    """``log(sum(exp(v)))``, shifted by the largest value so that no ``exp`` overflows."""
-    m = _largest(values)
-    if isinstance(m, float) and not math.isfinite(m):
-        return _sum([v.exp() for v in values]).log()
+    """``log(sum(exp(v)))``, shifted by the largest value so that no ``exp`` overflows.
+
+    The shift is a node of the graph (``max_shift``, no gradient) rather than a number read
+    from the Values, so a traced loss recomputes it for every sample; where the largest
+    value is infinite the shift is the largest finite one, or 0, as PyTorch's logsumexp does.
+    """
+    m = max_shift(values[0], values[0])
+    for v in values[1:]:
+        m = max_shift(m, v)
     return _sum([(v - m).exp() for v in values]).log() + m
 
 
@@ -222,7 +211,7 @@ def softmax(values: Sequence[Scalar]) -> list[Value]:
     [0.5, 0.5]
     """
     values = _logit_values(values, "softmax values")
-    m = _largest(values)
+    m = max(v.data for v in values)
     exps = [(v - m).exp() for v in values]
     total = _sum(exps)
     return [e / total for e in exps]
@@ -277,22 +266,13 @@ def l2_penalty(params: Sequence[Value]) -> Value:
     return linear(params, params, 0.0)
 
 
-def _sign(x: float) -> float:
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
-
-
 def l1_penalty(params: Sequence[Value]) -> Value:
-    """The sum of absolute values ``sum(|p|)``, as one node.
+    """The sum of absolute values ``sum(|p|)``: one ``abs`` node per parameter, then one sum.
 
     >>> l1_penalty([Value(3.0), Value(-4.0)]).data
     7.0
     """
     params = [_as_value(p, "l1_penalty parameter") for p in params]
-    try:
-        # sign(p) * p is |p| exactly, and sign(p) is d|p|/dp (0 at 0, as abs() has it).
-        signs = [_sign(p.data) for p in params]
-    except TraceError:
-        # autograd.trace refuses to hand out the numbers: one abs node per parameter, whose
-        # sign the compiled code recomputes on every call.
-        return _sum([abs(p) for p in params])
-    return linear(signs, params, 0.0)
+    # abs() rather than sign(p) * p: the same numbers, and no number read to build it, so a
+    # traced loss stays right when a parameter changes sign.
+    return _sum([abs(p) for p in params])

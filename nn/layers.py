@@ -18,7 +18,8 @@ import random
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from autograd import Value, linear
+from autograd import TraceError, Value, linear
+from autograd.trace import is_tracing
 from nn.module import Module
 
 Number = int | float
@@ -226,6 +227,12 @@ class Dropout(Module):
         """The inputs, each zeroed with probability ``p`` (training mode only)."""
         if not self.training or self.p == 0.0:
             return list(x)
+        if is_tracing():  # the mask is drawn here, in Python: a trace would bake one in
+            raise TraceError.here(
+                "Dropout in training mode draws a new random mask on every call, and a trace "
+                "would replay one mask for every sample; call model.eval() before tracing, "
+                "or train this model without compiling"
+            )
         keep = 1.0 / (1.0 - self.p)
         rand = self._rng.random
         # Multiplying by 0.0 (not dropping the Value) keeps the graph's shape and passes a zero

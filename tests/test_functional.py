@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, topological_order
 from autograd.ops import OPS
+from autograd.value import max_shift
 
 
 def within(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -214,6 +215,11 @@ SECOND: dict[str, Second] = {
     "abs": Second(lambda a: abs(a), st.tuples(away_from_zero(0.1, 5)), lambda a: [[0]]),
     "sin": Second(lambda a: a.sin(), st.tuples(within(-5, 5)), lambda a: [[-math.sin(a)]]),
     "cos": Second(lambda a: a.cos(), st.tuples(within(-5, 5)), lambda a: [[-math.cos(a)]]),
+    "max_shift": Second(
+        lambda a, b: max_shift(a, b),
+        st.tuples(within(-5, 5), within(-5, 5)),
+        lambda a, b: [[0, 0], [0, 0]],
+    ),
     "linear": Second(
         lambda w, x, b: linear([w], [x], b),
         st.tuples(within(-5, 5), within(-5, 5), within(-5, 5)),

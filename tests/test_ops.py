@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, no_grad
 from autograd.ops import OPS
+from autograd.value import max_shift
 
 inf, nan = math.inf, math.nan
 
@@ -42,6 +43,7 @@ class Case:
     build: Callable[..., Value]
     points: st.SearchStrategy[tuple[float, ...]]
     parameters: int = 0  # how many of the trailing arguments are plain numbers
+    stops_gradient: bool = False  # a shift whose local derivatives are 0 by design
 
 
 # One case per row of ``autograd.ops.OPS``; a row without a case fails the parametrized test.
@@ -67,6 +69,11 @@ CASES: dict[str, Case] = {
     "linear": Case(
         lambda w1, w2, x1, x2, b: linear([w1, w2], [x1, x2], b),
         st.tuples(*[within(-10, 10)] * 5),
+    ),
+    "max_shift": Case(
+        lambda a, b: max_shift(a, b),
+        st.tuples(within(-10, 10), within(-10, 10)),
+        stops_gradient=True,
     ),
 }
 
@@ -106,6 +113,9 @@ def test_every_op_gradient_matches_central_differences(name, data):
     assert out.op == name
     assert all(type(g) is float for g in out.local_grads)
     out.backward()
+    if case.stops_gradient:
+        assert all(v.grad == 0.0 for v in values)
+        return
     # Central differences with h ~ 1e-6 err by about h**2 * |f'''| (truncation) plus
     # 1e-16 * |f| / h (rounding): below 1e-8 + 1e-6 * |f'| on these domains, while a wrong
     # rule is off by far more.

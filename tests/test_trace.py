@@ -14,6 +14,7 @@ import nn
 from autograd import GradcheckError, Traced, TraceError, Value, linear, trace
 from autograd.ops import OPS
 from autograd.trace.traced import agree
+from autograd.value import max_shift
 
 inf, nan = math.inf, math.nan
 BACKENDS = ("python", "numpy", "fused")
@@ -107,6 +108,10 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
     "linear": (
         lambda w1, w2, x1, x2, b: linear([w1, w2], [x1, x2], b),
         [(2.0, -1.0, 3.0, 4.0, 0.5), (inf, 1.0, 0.0, 2.0, 1.0), (1e308, 1e308, 2.0, 2.0, -1.0)],
+    ),
+    "max_shift": (
+        lambda a, b: max_shift(Value(0.0) + a, b) * a,
+        [(1.0, 3.0), (3.0, 1.0), (inf, -2.0), (nan, 1.0), (-inf, inf), (2.0, 2.0)],
     ),
 }
 
@@ -451,3 +456,59 @@ def test_a_row_numpy_cannot_write_falls_back_to_python(monkeypatch) -> None:
     assert [name for name, _ in traced.fallbacks] == ["fused", "numpy"]
     assert "halves(x)" in traced.source
     assert traced(3.3) == (3.0 * 3.3, 3.0 + 3.3)
+
+
+# -- library functions that used to read numbers ----------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cross_entropy_recomputes_its_shift_for_every_sample(backend) -> None:
+    def loss(a, b, c):
+        return nn.functional.cross_entropy([a, b, c], 1)
+
+    traced = trace(loss, 0.1, 0.2, 0.3, backend=backend)
+    # logits far from the example's: a shift baked in at 0.3 would overflow exp here
+    for point in ([900.0, 800.0, -5.0], [-1000.0, 0.0, 1000.0], [1.0, 2.0, 3.0]):
+        got = compiled(traced, point)
+        assert all(math.isfinite(x) for x in [got[0], *got[1]])
+        check = assert_exact if backend == "python" else assert_close
+        check(engine(loss, point), got)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_l1_penalty_follows_a_parameter_that_changes_sign(backend) -> None:
+    w = Value(2.0, label="w")
+    traced = trace(lambda x: x * nn.functional.l1_penalty([w]), 1.0, params=[w], backend=backend)
+    w.data = -3.0
+    value, _ = traced(2.0)
+    assert value == 6.0 and w.grad == -2.0
+
+
+def test_dropout_in_training_mode_is_refused_and_in_eval_mode_traced() -> None:
+    model = nn.MLP(2, [3, 1], dropout=0.5, seed=0)
+    with pytest.raises(TraceError, match="Dropout") as caught:
+        trace(lambda x: model(x), [1.0, 2.0], params=model.parameters())
+    assert caught.value.filename == __file__
+    model.eval()
+    traced = trace(lambda x: model(x), [1.0, 2.0], params=model.parameters())
+    assert traced.check([0.5, -0.5])
+
+
+def test_a_layer_with_mixed_activations_is_grouped_by_activation() -> None:
+    w = [[Value(0.1 * (i + j) - 0.3) for j in range(3)] for i in range(4)]
+    b = [Value(0.05 * i) for i in range(4)]
+    params = [p for row in w for p in row] + b
+
+    def f(x):
+        z = [linear(wi, x, bi) for wi, bi in zip(w, b, strict=True)]
+        h = [z[0].tanh(), z[1].relu(), z[2].tanh(), z[3].relu()]
+        return linear([1.0, -2.0, 3.0, 0.5], h, w[0][0])  # a weight used twice
+
+    traced = trace(f, [0.3, -0.2, 0.9], params=params, backend="fused")
+    assert traced.backend == "fused"
+    assert "Z1 = X1 @ W1.T + b1" in traced.source
+    assert traced.source.count("np.tanh(") == 1  # one call for the group (backward: 1 - A * A)
+    assert "A1 = np.tanh(Z1[:, A1_from])" in traced.source
+    xs = np.random.default_rng(1).normal(size=(5, 3))
+    for x in xs:
+        assert traced.check(list(x))

@@ -43,13 +43,23 @@ def program(x_0, x_1, P, seed):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from autograd.trace.python import compile_source
-from autograd.trace.symbolic import ATOM, CONDITIONAL, NUMPY, Evaluator, Expr, LoweringError, code
+from autograd.trace.symbolic import (
+    ADD,
+    ATOM,
+    CONDITIONAL,
+    NUMPY,
+    Evaluator,
+    Expr,
+    LoweringError,
+    code,
+)
 from autograd.trace.tape import Instruction, Operand, Tape, Variable, split_variadic
 
 
@@ -364,6 +374,8 @@ class FusedProgram:
             if name in self._matrix_grads:
                 return [f"G_{name} += {text}"]
             self._matrix_grads.add(name)
+            if re.fullmatch(r"[A-Za-z_]\w*(\[[^]]*\])?", text):  # a name or a view of one:
+                text += ".copy()"  # G_name is added to in place below, so it needs its own
             return [f"G_{name} = {text}"]
         lines = []
         if name not in self._matrix_grads:
@@ -377,8 +389,8 @@ class FusedProgram:
         if v in self._location:
             matrix, column = self._location[v]
             return self._add_to_matrix(matrix.name, str(column), text)
-        if v in self._grad:
-            return [f"g_{v.name} += {text}"]
+        if v in self._grad:  # not +=: g_v may share its array with another name
+            return [f"g_{v.name} = g_{v.name} + {code(contribution, ADD + 1)}"]
         self._grad[v] = Expr(f"g_{v.name}", NUMPY, ATOM)
         return [f"g_{v.name} = {text}"]
 

@@ -45,7 +45,7 @@ class NumpyProgram:
         evaluator = Evaluator(NUMPY)
         grad_of: dict[Variable, Any] = {}
         body = write_forward(tape, evaluator)
-        body += write_backward(tape, evaluator, Expr("seed", NUMPY, ATOM), grad_of)
+        body += write_backward(tape, evaluator, Expr("seed", NUMPY, ATOM), grad_of, in_place=False)
         self._unreached = [grad_of.get(v) is None for v in (*tape.inputs, *tape.params)]
         input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
         param_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.params)

@@ -27,19 +27,21 @@ from itertools import count
 from typing import Any
 
 from autograd import ops
-from autograd.trace.symbolic import ATOM, CONDITIONAL, PYTHON, Dialect, Evaluator, Expr, code
+from autograd.trace.symbolic import ADD, ATOM, CONDITIONAL, PYTHON, Dialect, Evaluator, Expr, code
 from autograd.trace.tape import Operand, Tape, Variable
 
 _programs = count(1)
 
 
 def write_backward(
-    tape: Tape, evaluator: Evaluator, seed: Any, grad_of: dict[Variable, Any]
+    tape: Tape, evaluator: Evaluator, seed: Any, grad_of: dict[Variable, Any], in_place: bool = True
 ) -> list[str]:
     """The backward pass as statements, one per edge; fills ``grad_of`` for every Variable.
 
     ``seed`` is the gradient of the output (the number 1.0, or a name). Shared by the
-    Python and NumPy backends: only their dialects differ.
+    Python and NumPy backends: only their dialects differ, and NumPy adds with ``g = g + c``
+    rather than ``g += c``, which would change in place an array that ``g`` may share
+    (``g_a = g_t2`` makes two names of one array).
     """
     dialect = evaluator.dialect
     lines = []
@@ -56,8 +58,10 @@ def write_backward(
             if not isinstance(arg, Variable):
                 continue
             contribution = local * g  # the chain rule, as the engine computes it
-            if arg in grad_of:
+            if arg in grad_of and in_place:
                 lines.append(f"g_{arg.name} += {code(contribution, CONDITIONAL)}")
+            elif arg in grad_of:
+                lines.append(f"g_{arg.name} = g_{arg.name} + {code(contribution, ADD + 1)}")
             else:
                 lines.append(f"g_{arg.name} = {code(contribution, CONDITIONAL)}")
                 grad_of[arg] = Expr(f"g_{arg.name}", dialect, ATOM)

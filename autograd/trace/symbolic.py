@@ -33,7 +33,7 @@ from autograd.ops import Op
 from autograd.trace.tape import split_variadic
 
 # Operator precedence, for printing no more parentheses than Python needs.
-CONDITIONAL, COMPARE, ADD, MUL, UNARY, POWER, ATOM = 10, 40, 60, 70, 80, 90, 100
+CONDITIONAL, COMPARE, ADD, MUL, UNARY, ATOM = 10, 40, 60, 70, 80, 100
 
 
 class LoweringError(Exception):
@@ -270,8 +270,7 @@ class NumpyDialect(Dialect):
         return _binary(a, "/", b, MUL)
 
     def power(self, a: Any, b: Any) -> Expr:
-        # Right-associative: the base needs parentheses at equal precedence, not the exponent.
-        return Expr(f"{code(a, POWER + 1)} ** {code(b, UNARY)}", self, POWER)
+        return self.call("power", a, b)
 
     def where(self, condition: Expr, if_true: Any, if_false: Any) -> Any:
         return self.call("where", condition, if_true, if_false)

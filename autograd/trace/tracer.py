@@ -41,6 +41,21 @@ class TraceError(TypeError):
         self.filename = filename
         self.lineno = lineno
 
+    @classmethod
+    def here(cls, message: str) -> TraceError:
+        """The error for ``message``, naming the user's line that led to the caller."""
+        filename, lineno, where = _user_frame(sys._getframe(1))
+        return cls(f"{message} (at {where})", filename, lineno)
+
+
+def is_tracing() -> bool:
+    """Whether this thread is recording a trace: random layers refuse to be traced.
+
+    >>> is_tracing()
+    False
+    """
+    return state.tracer is not None
+
 
 def _inside_autograd(frame: FrameType) -> bool:
     name = frame.f_globals.get("__name__", "")
@@ -48,22 +63,32 @@ def _inside_autograd(frame: FrameType) -> bool:
 
 
 def _user_frame(frame: FrameType | None) -> tuple[str | None, int | None, str]:
-    """The first frame outside autograd: its file and line, and where it was called from."""
+    """The user's file and line that led to ``frame``, and where to say it happened.
+
+    The user's frame is the first outside the ``autograd`` and ``nn`` packages; when a
+    library function of ``nn`` did the reading, the message names its line too.
+    """
     while frame is not None and _inside_autograd(frame):
         frame = frame.f_back
     if frame is None:
         return None, None, ""
-    where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-    library = frame.f_globals.get("__name__", "").partition(".")[0] == "nn"
-    caller = frame
-    while caller is not None and caller.f_globals.get("__name__", "").partition(".")[0] in (
-        "nn",
-        "autograd",
-    ):
-        caller = caller.f_back
-    if library and caller is not None:
-        where += f", called from {caller.f_code.co_filename}:{caller.f_lineno}"
-    return frame.f_code.co_filename, frame.f_lineno, where
+    where = ""
+    user = frame
+    while user is not None and _package(user) in ("nn", "autograd"):
+        user = user.f_back
+    if user is not frame:
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}, called from "
+    if user is None:
+        return None, None, where.removesuffix(", called from ")
+    return (
+        user.f_code.co_filename,
+        user.f_lineno,
+        f"{where}{user.f_code.co_filename}:{user.f_lineno}",
+    )
+
+
+def _package(frame: FrameType) -> str:
+    return frame.f_globals.get("__name__", "").partition(".")[0]
 
 
 def describe(value: Value) -> str:
