@@ -189,8 +189,8 @@ def _logit_values(logits: object, what: str) -> list[Value]:
     return [_as_value(v, what) for v in logits]
 
 
-def _log_sum_exp(values: list[Value]) -> Value:
-    """``log(sum(exp(v)))``, shifted by the largest value so that no ``exp`` overflows.
+def _shift(values: list[Value]) -> Value:
+    """The largest value, by which softmax and log-sum-exp shift so that no ``exp`` overflows.
 
     The shift is a node of the graph (``max_shift``, no gradient) rather than a number read
     from the Values, so a traced loss recomputes it for every sample; where the largest
@@ -199,6 +199,12 @@ def _log_sum_exp(values: list[Value]) -> Value:
     m = max_shift(values[0], values[0])
     for v in values[1:]:
         m = max_shift(m, v)
+    return m
+
+
+def _log_sum_exp(values: list[Value]) -> Value:
+    """``log(sum(exp(v)))``, shifted by the largest value (``_shift``)."""
+    m = _shift(values)
     return _sum([(v - m).exp() for v in values]).log() + m
 
 
@@ -211,7 +217,7 @@ def softmax(values: Sequence[Scalar]) -> list[Value]:
     [0.5, 0.5]
     """
     values = _logit_values(values, "softmax values")
-    m = max(v.data for v in values)
+    m = _shift(values)
     exps = [(v - m).exp() for v in values]
     total = _sum(exps)
     return [e / total for e in exps]
