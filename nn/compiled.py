@@ -20,11 +20,17 @@ Outputs. ``fit`` needs each sample's model outputs for its accuracy. They come o
 program: the traced function adds ``probe . outputs`` to the loss, with a ``probe`` argument
 that is always zero, so the value and every parameter gradient are unchanged (each gains an
 exact ``+ 0.0``) and ``d value / d probe`` is the outputs themselves.
+
+``CompiledTraining`` is what ``fit`` holds: the compiled training loss, the validation loss
+(traced in eval mode, without L2), and the checks against the dynamic engine on the first
+batch and the first validation that decide whether ``fit`` may go on with them.
 """
 
 from __future__ import annotations
 
 import random
+import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -179,6 +185,166 @@ class CompiledLoss:
             value += self.penalty()[0]
         outputs = np.asarray(grads[-1], dtype=float).reshape(n, self.n_outputs)
         return value, outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist()
+
+
+class CompiledTraining:
+    """What ``fit(compile=...)`` trains with: the compiled training and validation losses.
+
+    ``build`` traces them; ``train`` runs a batch; ``check_first_batch`` compares the first
+    batch with the dynamic engine's, and ``evaluate`` the first validation. Where compiling
+    fails or the numbers differ, ``"auto"`` warns once and ``fit`` goes on with the dynamic
+    engine; an explicit backend raises ``TraceError``.
+    """
+
+    def __init__(self, choice: str, loss: CompiledLoss, data: tuple[Any, Any]) -> None:
+        self.choice, self.loss, self.data = choice, loss, data
+        self.validation: CompiledLoss | None = None
+        self.validation_data: tuple[Any, Any] = (None, None)
+        self.checked = self.validation_checked = False
+
+    @classmethod
+    def build(
+        cls, choice: str, model: Module, loss: Callable[..., Value], X: list, y: list, *,
+        l2: float, validation: tuple[list, list] | None,
+    ) -> CompiledTraining | None:  # fmt: skip
+        """Trace the training loss, and the validation loss in eval mode; None for ``"off"``.
+
+        A loss that cannot be traced gives None, with a warning, for ``"auto"``.
+        """
+        if choice == "off":
+            return None
+        was_training = model.training
+        try:
+            model.train()
+            train_loss = CompiledLoss(model, loss, X, y, l2=l2, backend=choice)
+            compiled = cls(choice, train_loss, train_loss.arrays(X, y))
+            if validation is not None:
+                model.eval()
+                compiled.validation = CompiledLoss(model, loss, *validation, backend=choice)
+                compiled.validation_data = compiled.validation.arrays(*validation)
+        except TraceError as error:
+            if choice != "auto":
+                raise
+            _warn_dynamic(f"{error}")
+            return None
+        finally:
+            model.train(was_training)
+        return compiled
+
+    def train(self, batch: list[int]) -> tuple[float, list[Any]]:
+        """The batch's loss and outputs; adds the batch's gradient to every ``p.grad``."""
+        X, y = self.data
+        return self.loss(X[batch], y[batch])
+
+    def give_up(self, why: str) -> None:
+        """Raise for an explicit backend; for ``"auto"`` warn (the caller goes dynamic)."""
+        if self.choice != "auto":
+            raise TraceError(f"fit(compile={self.choice!r}) cannot compile this training: {why}")
+        _warn_dynamic(why)
+
+    def check_first_batch(
+        self, batch: list[int], y: list, want_loss: float, want_out: list[Any], l2_term: float
+    ) -> bool:
+        """Whether the compiled loss, gradients and outputs are the engine's on ``batch``.
+
+        The parameters hold the engine's gradients for the batch, and hold them again
+        afterwards. False (after a warning) when they differ; an explicit backend raises.
+        """
+        params = self.loss.params
+        want_grads = [p.grad for p in params]
+        for p in params:
+            p.grad = 0.0
+        with same_random_draws(self.loss.model):
+            got_loss, got_out = self.train(batch)
+        got_grads = [p.grad for p in params]
+        for p, g in zip(params, want_grads, strict=True):
+            p.grad = g
+        why = _difference("the loss", [got_loss], [want_loss])
+        if why:
+            targets = [y[i] for i in batch]
+            why = _not_a_mean(self.loss.loss, want_out, targets, want_loss - l2_term) or why
+        worst = max(range(len(params)), key=lambda k: abs(got_grads[k] - want_grads[k]))
+        name = params[worst].label or f"parameter {worst}"
+        why = (
+            why
+            or _difference(f"the gradient of {name}", got_grads, want_grads)
+            or _difference("the outputs", _flat(got_out), _flat(want_out))
+        )
+        if why:
+            self.give_up(why)
+            return False
+        self.checked = True
+        return True
+
+    def evaluate(
+        self, y: list, score: Callable[..., float] | None,
+        dynamic: Callable[[], tuple[float, float | None]],
+    ) -> tuple[float, float | None]:  # fmt: skip
+        """The validation loss and accuracy, from the validation loss traced in eval mode.
+
+        The first time they are compared with ``dynamic()`` (``evaluate`` on the engine);
+        where they differ, ``"auto"`` warns and validates dynamically from then on.
+        """
+        assert self.validation is not None
+        params = self.loss.params
+        saved = [p.grad for p in params]  # the compiled call adds gradients nobody asked for
+        value, outputs = self.validation(*self.validation_data)
+        for p, g in zip(params, saved, strict=True):
+            p.grad = g
+        result = value, (score(outputs, y) if score else None)
+        if not self.validation_checked:
+            want = dynamic()
+            why = _difference("the validation loss", [result[0]], [want[0]])
+            if why or result[1] != want[1]:
+                self.give_up(why or "the validation accuracy differs from the dynamic engine's")
+                self.validation = None
+                return want
+            self.validation_checked = True
+        return result
+
+
+def _warn_dynamic(why: str) -> None:
+    # The warning names the line that called fit: the first frame outside nn.
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("nn."):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"fit(compile='auto') trains with the dynamic engine instead: {why}",
+        RuntimeWarning,
+        stacklevel=level,
+    )
+
+
+def _difference(what: str, got: Sequence[float], want: Sequence[float]) -> str | None:
+    """Where ``got`` and ``want`` differ beyond ``CHECK_TOLERANCE``, a sentence saying so."""
+    scale = max([1.0, *map(abs, want)])
+    for a, b in zip(got, want, strict=True):
+        if not abs(a - b) <= CHECK_TOLERANCE * scale and a != b:
+            return f"{what} differs from the dynamic engine's ({a!r}, engine {b!r})"
+    return None
+
+
+def _not_a_mean(
+    loss: Callable[..., Value], outputs: list[Any], targets: list[Any], batch_value: float
+) -> str | None:
+    """A sentence if ``loss`` over a batch is not the mean of its per-sample values."""
+    with no_grad():
+        per_sample = [loss(_as_values(o), t).data for o, t in zip(outputs, targets, strict=True)]
+    mean = sum(per_sample) / len(per_sample)
+    if abs(mean - batch_value) <= CHECK_TOLERANCE * max(1.0, abs(batch_value)):
+        return None
+    return (
+        f"the loss is not a mean of per-sample terms (over the first batch it is "
+        f"{batch_value!r}, the mean of its per-sample values {mean!r})"
+    )
+
+
+def _as_values(out: Any) -> Any:
+    return Value(out) if isinstance(out, int | float) else [Value(o) for o in out]
+
+
+def _flat(outputs: list[Any]) -> list[float]:
+    return [x for out in outputs for x in (out if isinstance(out, list) else [out])]
 
 
 @contextmanager

@@ -17,14 +17,13 @@ from __future__ import annotations
 import math
 import random
 import sys
-import warnings
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd import TraceError, Value, no_grad
+from autograd import Value, no_grad
 from nn import functional as F
-from nn.compiled import CHECK_TOLERANCE, CompiledLoss, check_compile_choice, same_random_draws
+from nn.compiled import CompiledTraining, check_compile_choice
 from nn.functional import l2_penalty
 from nn.module import Module
 from nn.optim import Optimizer
@@ -191,7 +190,7 @@ def fit(
     score = accuracy if accuracy is not None else accuracy_for(loss)
 
     params = model.parameters()
-    compiled = _compile(compile, model, loss, X, y, l2, validation)
+    compiled = CompiledTraining.build(compile, model, loss, X, y, l2=l2, validation=validation)
     layers = _layer_groups(model)
     rng = random.Random(seed)
     history = History(grad_norm={name: [] for name in layers})
@@ -219,9 +218,8 @@ def fit(
                         graph.backward()
                     if compiled is not None and math.isfinite(batch_loss):
                         l2_term = l2 * l2_penalty(params).data if l2 else 0.0
-                        compiled = _check_first_batch(
-                            compiled, batch, loss, params, y, batch_loss, batch_out, l2_term
-                        )
+                        if not compiled.check_first_batch(batch, y, batch_loss, batch_out, l2_term):
+                            compiled = None
                 if not math.isfinite(batch_loss):
                     raise _diverged(f"the loss became {batch_loss!r}", epoch, optimizer)
                 before = [p.data for p in params]
@@ -244,9 +242,10 @@ def fit(
                 history.grad_norm[name].append(norms[name] / n_batches)
             if validation is not None:
                 if compiled is not None and compiled.validation is not None:
-                    compiled, (val_loss, val_accuracy) = _compiled_evaluate(
-                        compiled, model, loss, score, validation
-                    )
+                    val_loss, val_accuracy = compiled.evaluate(
+                        validation[1], score, lambda: evaluate(model, *validation, loss=loss,
+                                                                accuracy=score)
+                    )  # fmt: skip
                 else:
                     val_loss, val_accuracy = evaluate(model, *validation, loss=loss, accuracy=score)
                 history.val_loss.append(val_loss)
@@ -351,173 +350,6 @@ def _dynamic_batch(
     if l2:
         batch_loss = batch_loss + l2 * l2_penalty(params)
     return batch_loss, [_detach(out) for out in batch_out]
-
-
-# -- compiled training --
-
-
-@dataclass
-class _CompiledFit:
-    """The compiled training loss and validation loss, with their data as arrays."""
-
-    choice: str
-    loss: CompiledLoss
-    data: tuple[Any, Any]
-    validation: CompiledLoss | None
-    validation_data: tuple[Any, Any] | None
-    checked: bool = False
-    validation_checked: bool = False
-
-    def train(self, batch: list[int]) -> tuple[float, list[Any]]:
-        X, y = self.data
-        return self.loss(X[batch], y[batch])
-
-    def give_up(self, why: str) -> None:
-        """Raise for an explicit backend; for ``"auto"`` warn once (the caller goes dynamic)."""
-        if self.choice != "auto":
-            raise TraceError(f"fit(compile={self.choice!r}) cannot compile this training: {why}")
-        _warn_dynamic(why)
-
-
-def _warn_dynamic(why: str) -> None:
-    # The warning names the line that called fit: the first frame outside this module.
-    frame, level = sys._getframe(0), 1
-    while frame is not None and frame.f_code.co_filename == __file__:
-        frame, level = frame.f_back, level + 1
-    warnings.warn(
-        f"fit(compile='auto') trains with the dynamic engine instead: {why}",
-        RuntimeWarning,
-        stacklevel=level,
-    )
-
-
-def _compile(
-    choice: str, model: Module, loss: Loss, X: list, y: list, l2: float,
-    validation: tuple[list, list] | None,
-) -> _CompiledFit | None:  # fmt: skip
-    """Trace the training loss (and the validation loss, in eval mode); None if "off".
-
-    A loss that cannot be traced gives None with a warning for ``"auto"``, else raises.
-    """
-    if choice == "off":
-        return None
-    was_training = model.training
-    try:
-        model.train()
-        train_loss = CompiledLoss(model, loss, X, y, l2=l2, backend=choice)
-        compiled = _CompiledFit(choice, train_loss, train_loss.arrays(X, y), None, None)
-        if validation is not None:
-            model.eval()
-            val_loss = CompiledLoss(model, loss, *validation, backend=choice)
-            compiled.validation = val_loss
-            compiled.validation_data = val_loss.arrays(*validation)
-    except TraceError as error:
-        if choice != "auto":
-            raise
-        _warn_dynamic(f"{error}")
-        return None
-    finally:
-        model.train(was_training)
-    return compiled
-
-
-def _check_first_batch(
-    compiled: _CompiledFit, batch: list[int], loss: Loss, params: list[Value], y: list,
-    want_loss: float, want_out: list[Any], l2_term: float,
-) -> _CompiledFit | None:  # fmt: skip
-    """Compare the compiled loss, gradients and outputs with the engine's on the first batch.
-
-    ``params`` hold the engine's gradients for the batch, and hold them again afterwards.
-    Returns ``compiled``, marked checked, or None (after a warning) for ``"auto"`` when the two
-    differ; an explicit backend raises ``TraceError``.
-    """
-    want_grads = [p.grad for p in params]
-    for p in params:
-        p.grad = 0.0
-    with same_random_draws(compiled.loss.model):
-        got_loss, got_out = compiled.train(batch)
-    got_grads = [p.grad for p in params]
-    for p, g in zip(params, want_grads, strict=True):
-        p.grad = g
-    why = _difference("the loss", [got_loss], [want_loss])
-    if why:
-        targets = [y[i] for i in batch]
-        why = _not_a_mean(loss, want_out, targets, want_loss - l2_term) or why
-    why = (
-        why
-        or _difference("the gradient of " + _name_of(params, got_grads, want_grads), got_grads,
-                       want_grads)
-        or _difference("the outputs", _flat(got_out), _flat(want_out))
-    )  # fmt: skip
-    if why:
-        compiled.give_up(why)
-        return None
-    compiled.checked = True
-    return compiled
-
-
-def _compiled_evaluate(
-    compiled: _CompiledFit, model: Module, loss: Loss, score: Accuracy | None,
-    validation: tuple[list, list],
-) -> tuple[_CompiledFit | None, tuple[float, float | None]]:  # fmt: skip
-    """The validation loss and accuracy on the compiled validation loss, in eval mode.
-
-    The first time, they are compared with ``evaluate`` on the dynamic engine; where they
-    differ, ``"auto"`` warns and validates dynamically from then on.
-    """
-    params = compiled.loss.params
-    saved = [p.grad for p in params]  # the compiled call adds gradients nobody asked for
-    X, y = compiled.validation_data
-    value, outputs = compiled.validation(X, y)  # traced in eval mode: no mode to switch
-    for p, g in zip(params, saved, strict=True):
-        p.grad = g
-    result = value, (score(outputs, validation[1]) if score else None)
-    if not compiled.validation_checked:
-        want = evaluate(model, *validation, loss=loss, accuracy=score)
-        why = _difference("the validation loss", [result[0]], [want[0]])
-        if why or result[1] != want[1]:
-            compiled.give_up(why or "the validation accuracy differs from the dynamic engine's")
-            compiled.validation = None
-            return compiled, want
-        compiled.validation_checked = True
-    return compiled, result
-
-
-def _difference(what: str, got: Sequence[float], want: Sequence[float]) -> str | None:
-    """Where ``got`` and ``want`` differ beyond ``CHECK_TOLERANCE``, a sentence saying so."""
-    scale = max([1.0, *map(abs, want)])
-    for a, b in zip(got, want, strict=True):
-        if not abs(a - b) <= CHECK_TOLERANCE * scale and a != b:
-            return f"{what} differs from the dynamic engine's ({a!r}, engine {b!r})"
-    return None
-
-
-def _not_a_mean(
-    loss: Loss, outputs: list[Any], targets: list[Any], batch_value: float
-) -> str | None:
-    """A sentence if ``loss`` over a batch is not the mean of its per-sample values."""
-    with no_grad():
-        per_sample = [loss(_as_values(o), t).data for o, t in zip(outputs, targets, strict=True)]
-    mean = sum(per_sample) / len(per_sample)
-    if abs(mean - batch_value) <= CHECK_TOLERANCE * max(1.0, abs(batch_value)):
-        return None
-    return (
-        f"the loss is not a mean of per-sample terms (over the first batch it is "
-        f"{batch_value!r}, the mean of its per-sample values {mean!r})"
-    )
-
-
-def _name_of(params: list[Value], got: list[float], want: list[float]) -> str:
-    worst = max(range(len(params)), key=lambda k: abs(got[k] - want[k]))
-    return params[worst].label or f"parameter {worst}"
-
-
-def _as_values(out: Any) -> Any:
-    return Value(out) if isinstance(out, int | float) else [Value(o) for o in out]
-
-
-def _flat(outputs: list[Any]) -> list[float]:
-    return [x for out in outputs for x in (out if isinstance(out, list) else [out])]
 
 
 def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
