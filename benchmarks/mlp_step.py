@@ -12,6 +12,11 @@ exactly as ``fit(compile=...)`` runs it; the step written by hand on plain float
 it: it has no ``exp`` or ``log`` for cross-entropy); and PyTorch, float64, batched, on one
 thread. Every variant starts from the same weights, and its loss and gradients after one step
 are compared with the dynamic engine's before anything is timed.
+
+``make bench`` runs this with ``OPENBLAS_NUM_THREADS=1``, so NumPy's matrix products run on one
+thread as PyTorch's do. (Left to itself OpenBLAS starts a thread per core; on a busy shared
+machine a 1000 x 64 by 64 x 64 product then waited for its second thread's turn, 20 to 90 ms
+instead of under 1.)
 """
 
 from __future__ import annotations
