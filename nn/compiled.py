@@ -5,8 +5,9 @@ per-sample loss ``loss(model(x), t)`` is traced once with the model's parameters
 each batch then runs the generated code over all its samples and adds the mean gradient to
 every parameter's ``.grad``, exactly where ``backward()`` would have put it. The batch loss is
 the mean of the per-sample values, which is why a loss must be a mean of per-sample terms to be
-compiled. The L2 term ``l2 * l2_penalty(params)`` is the same for every sample, so it is traced
-as a program of its own, with no arguments, and run once per batch.
+compiled. The L2 term ``l2 * l2_penalty(params)`` is the same for every sample: the fused
+program adds it to each sample's loss (one broadcast), the others get it as a program of its
+own, with no arguments, run once per batch.
 
 Targets. A target is traced as an argument where the loss only computes with it
 (``mse_loss``). Losses that read their target as a number (``hinge_loss`` checks it is -1 or
@@ -37,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import TraceError, Value, linear, no_grad, trace
+from autograd import Traced, TraceError, Value, linear, no_grad, trace
 from nn.functional import l2_penalty
 from nn.module import Module
 
@@ -107,22 +108,14 @@ class CompiledLoss:
         with no_grad():
             first = self.model(example)
         self.n_outputs = 1 if isinstance(first, Value) else len(first)
-        probe = [0.0] * self.n_outputs
-        # First the target as an argument; a loss that reads it as a number refuses that.
-        try:
-            self.traced = trace(self._per_sample, example, y[0], probe, params=self.params,
-                                backend=backend)  # fmt: skip
-            self.classes: list[Any] | None = None
-        except (TraceError, TypeError, ValueError):
-            self.classes = _distinct(y)
-            selector = [1.0] + [0.0] * (len(self.classes) - 1)
-            try:
-                self.traced = trace(self._per_sample_selected, example, selector, probe,
-                                    params=self.params, backend=backend)  # fmt: skip
-            except TraceError:
-                raise
-            except (TypeError, ValueError) as error:
-                raise TraceError(f"the loss could not be traced: {error}") from error
+        # The fused program adds the L2 term to every sample for less than a second call
+        # costs; the Python and NumPy programs would repeat it per sample, so for them it is a
+        # program of its own, run once per batch.
+        self.l2_per_sample = bool(self.l2) and backend in ("auto", "fused")
+        self.traced = self._trace_loss(example, y, backend)
+        if self.l2_per_sample and self.traced.backend != "fused":
+            self.l2_per_sample = False
+            self.traced = self._trace_loss(example, y, backend)
         self.backend = self.traced.backend
         if backend != "auto" and self.backend != backend:
             raise TraceError(
@@ -130,10 +123,27 @@ class CompiledLoss:
                 f"(autograd.trace chose {self.backend!r})"
             )
         self.penalty = None
-        if self.l2:
+        if self.l2 and not self.l2_per_sample:
             l2, params = self.l2, self.params
-            # One program per batch, on whichever backend is fastest for it.
             self.penalty = trace(lambda: l2 * l2_penalty(params), params=params)
+
+    def _trace_loss(self, example: list[float], y: Sequence[Any], backend: str) -> Traced:
+        probe = [0.0] * self.n_outputs
+        # First the target as an argument; a loss that reads it as a number refuses that.
+        try:
+            self.classes: list[Any] | None = None
+            return trace(self._per_sample, example, y[0], probe, params=self.params,
+                         backend=backend)  # fmt: skip
+        except (TraceError, TypeError, ValueError):
+            self.classes = _distinct(y)
+        selector = [1.0] + [0.0] * (len(self.classes) - 1)
+        try:
+            return trace(self._per_sample_selected, example, selector, probe,
+                         params=self.params, backend=backend)  # fmt: skip
+        except TraceError:
+            raise
+        except (TypeError, ValueError) as error:
+            raise TraceError(f"the loss could not be traced: {error}") from error
 
     @property
     def source(self) -> str:
@@ -149,15 +159,19 @@ class CompiledLoss:
 
     def _per_sample(self, x: list[Value], target: Any, probe: list[Value]) -> Value:
         out = self.model(x)
-        value = self.loss(out, target)
-        # probe is all zeros: the value is unchanged and d value / d probe is the outputs.
-        return value + linear(probe, _as_list(out), 0.0)
+        return self._finish(self.loss(out, target), out, probe)
 
     def _per_sample_selected(
         self, x: list[Value], selector: list[Value], probe: list[Value]
     ) -> Value:
         out = self.model(x)
-        value = linear(selector, [self.loss(out, c) for c in self.classes], 0.0)
+        return self._finish(linear(selector, [self.loss(out, c) for c in self.classes], 0.0),
+                            out, probe)  # fmt: skip
+
+    def _finish(self, value: Value, out: Value | list[Value], probe: list[Value]) -> Value:
+        if self.l2_per_sample:
+            value = value + self.l2 * l2_penalty(self.params)
+        # probe is all zeros: the value is unchanged and d value / d probe is the outputs.
         return value + linear(probe, _as_list(out), 0.0)
 
     def arrays(self, X: Sequence[Sequence[float]], y: Sequence[Any]) -> tuple[Any, Any]:
