@@ -37,9 +37,14 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
             raise TypeError(f"grad inputs must be Values; inputs[{i}] is {type(inp).__name__}")
     if create_graph:
         grads = _gradients_as_values(output)
-        return tuple(grads.get(inp, Value(0.0)) for inp in inputs)
+        # A gradient that only strong zeros (ops.StrongZero) reached is a plain 0.0.
+        return tuple(_as_value(grads.get(inp, 0.0)) for inp in inputs)
     float_grads = gradients(output, 1.0)
     return tuple(Value(float_grads.get(inp, 0.0)) for inp in inputs)
+
+
+def _as_value(x: Value | float) -> Value:
+    return x if isinstance(x, Value) else Value(x)
 
 
 @enable_grad()

@@ -19,21 +19,59 @@ operation      local derivative
 ``a + b``      1 and 1
 ``a * b``      b and a
 ``a / b``      1 / b and -(a / b) / b; ``inf`` or ``nan`` where b is 0
-``a ** b``     b * a ** (b - 1), taken as 0 where b is 0;
+``a ** b``     b * a ** (b - 1), a strong zero where b is 0;
                a ** b * log(a), taken as 0 where a is 0 and b >= 0 (``nan`` for a < 0)
 ``exp(a)``     exp(a)
 ``log(a)``     1 / a; ``inf`` at 0
+``log1p(a)``   1 / (1 + a); ``inf`` at -1
 ``sqrt(a)``    1 / (2 sqrt(a)); ``inf`` at 0
-``tanh(a)``    1 - tanh(a) ** 2
+``tanh(a)``    1 - tanh(a) ** 2, as (1 - tanh(a)) (1 + tanh(a)), which keeps its digits
+               where tanh(a) is near 1 (PyTorch rounds 1 - t * t once, with a fused op)
 ``sigmoid(a)`` sigmoid(a) * (1 - sigmoid(a))
-``relu(a)``    1 for a > 0, else 0 (0 at a = 0)
-``leaky_relu`` 1 for a > 0, else the slope (the slope at a = 0)
-``abs(a)``     the sign of a (0 at a = 0)
+``relu(a)``    1 for a > 0 and for ``nan``; a strong zero for a <= 0
+``leaky_relu`` 1 for a > 0, else the slope (the slope at a = 0);
+               for a slope that is a Value: a for a <= 0, a strong zero for a > 0
+``abs(a)``     the sign of a: 0 at a = 0 and at ``nan``
 ``sin(a)``     cos(a)
 ``cos(a)``     -sin(a)
 ``linear``     b + sum of w_i * x_i: x_i for each w_i, w_i for each x_i, 1 for b
-``max_shift``  0 and 0: a shift that no gradient flows through (see ``finite_max``)
+``bce(p, t)``  (p - t) / max(p (1 - p), 1e-12) in p, and -log(p / (1 - p)) in t:
+               PyTorch's formulas for binary_cross_entropy
+``max_shift``  strong zeros: a shift that no gradient flows through (see ``finite_max``)
 =============  =====================================================================
+
+``binary_cross_entropy`` is a row, not a formula of other rows, because PyTorch's gradient is
+not the derivative of its forward: its forward clamps each log at -100 and its gradient divides
+by at least 1e-12 (a float32 constant there, so 9.999999960041972e-13) instead, which keeps
+a confident wrong prediction learning. Made of logs, the gradient would be 0 where a log is
+clamped, ``-1e13`` for p = 1e-13, and lose digits where t is near p.
+
+Where PyTorch's backward formula *chooses* between the gradient from above and 0 (a mask)
+instead of multiplying, the table stores a ``StrongZero``: a 0.0 whose product with anything,
+``inf`` and ``nan`` included, is 0.0. So ``Value(-1.0).relu().sqrt()`` gets the gradient 0 as
+in PyTorch, where ``0 * inf`` would be ``nan`` and one ``nan`` would poison every gradient.
+Where PyTorch multiplies (``x * 0``, ``exp(-1000)``, ``tanh(1000)``, ``abs`` at 0), a plain
+0.0 is stored, and ``inf`` from above gives ``nan`` here as there.
+
+PyTorch divides the gradient by ``b`` (``log``: by ``a``) where the table stores ``1 / b``.
+The two agree to the last digit or so, except for divisors so small (below 2 ** -1024, about
+5.6e-309, yet not 0) that ``1 / b`` overflows: there the table stores a ``Reciprocal``, an
+``inf`` whose product with a gradient ``g`` is ``g / b``, so ``(1 / Value(1e-310)) * 1e-20``
+passes ``1e290`` back, as PyTorch does. Both kinds of number are floats: drawings and
+``local_grads`` show them as ``0.0`` and ``inf``, and the backward sweep, which only
+multiplies, stays as fast as it was (only the rare nodes that hold one pay a method call).
+
+One documented difference: ``x ** 0.5`` is ``pow(x, 0.5)`` here. PyTorch computes a tensor to
+the power of the plain number 0.5 with ``sqrt`` (and -0.5 with ``1 / sqrt``), which differs
+from ``pow`` at -0.0 and -inf only (``sqrt(-inf)`` is ``nan``, ``pow(-inf, 0.5)`` is ``inf``),
+so there the results, and the derivatives of exponents 0.5, -0.5 and 1.5, differ; checking
+for those exponents in every power would slow every ``x ** 2``. Use ``x.sqrt()`` for PyTorch's
+numbers at those two points.
+
+And ``c / x`` for a plain number ``c`` is Python's true division, as ``torch.tensor(c) / x``
+is; PyTorch's ``c / x`` computes ``reciprocal(x) * c``, which overflows where ``1 / x`` does
+(``0 / 1e-310`` is ``nan`` there, 0.0 here) and whose gradient ``-(g c) (1 / x) ** 2``
+overflows where ``1 / x ** 2`` does: it differs only where ours is the more accurate.
 
 Subtraction and negation add no row: ``a - b`` is ``a + (-1 * b)``, exact in IEEE 754.
 Division has its own row because ``a * (1 / b)`` is not always ``a / b`` in floating point
@@ -75,6 +113,55 @@ class Op(NamedTuple):
             weights, inputs, (bias, out) = args_and_out[:n], args_and_out[n:-2], args_and_out[-2:]
             return self.derivatives[0](weights, inputs, bias, out)
         return tuple([rule(*args_and_out) for rule in self.derivatives])
+
+
+# Local derivatives that PyTorch applies otherwise than by a product (see the module's note).
+
+
+class StrongZero(float):
+    """A local derivative of 0 that blocks any gradient from above: its product is always 0.
+
+    >>> STRONG_ZERO * math.inf, math.nan * STRONG_ZERO, 0.0 * math.inf
+    (0.0, 0.0, nan)
+    """
+
+    __slots__ = ()
+
+    def __mul__(self, other: Any) -> float:
+        return 0.0
+
+    __rmul__ = __mul__
+
+
+STRONG_ZERO = StrongZero(0.0)
+
+
+class Reciprocal(float):
+    """``1 / b`` that overflowed to ``inf``, applied to a gradient ``g`` as ``g / b`` instead.
+
+    >>> r = reciprocal(1e-310)
+    >>> r, r * 1e-20
+    (inf, 1.000000000000003e+290)
+    """
+
+    __slots__ = ("divisor",)
+
+    def __mul__(self, other: Any) -> Any:
+        return div(other, self.divisor)
+
+    __rmul__ = __mul__
+
+
+def reciprocal(b: Any) -> Any:
+    """``1 / b``, as a ``Reciprocal`` where it overflows for a tiny but nonzero float ``b``."""
+    try:
+        r = 1.0 / b
+    except ZeroDivisionError:
+        return math.copysign(INF, b)
+    if type(r) is float and (r == INF or r == -INF):  # b is tiny, not 0: 1 / b overflowed
+        r = Reciprocal(r)
+        r.divisor = b
+    return r
 
 
 # IEEE 754 versions of the float operations that Python would otherwise raise on.
@@ -140,6 +227,15 @@ def sqrt(a: Any) -> Any:
     return math.sqrt(a) if a >= 0 else NAN
 
 
+def log1p(a: Any) -> Any:
+    """``log(1 + a)``, exact for tiny ``a``; ``-inf`` at -1 and ``nan`` below."""
+    if type(a) is not float:
+        return a.log1p()
+    if a > -1.0:
+        return math.log1p(a)
+    return -INF if a == -1.0 else NAN
+
+
 def sin(a: Any) -> Any:
     """The sine; ``nan`` for infinite input."""
     if type(a) is not float:
@@ -168,8 +264,8 @@ def tanh(a: float) -> float:
 
 
 def relu(a: float) -> float:
-    """``max(a, 0)``; ``nan`` stays ``nan``."""
-    return a if a > 0 or a != a else 0.0
+    """``max(a, 0)``; ``nan`` stays ``nan`` and -0.0 stays -0.0, as in PyTorch."""
+    return 0.0 if a < 0 else a
 
 
 def leaky_relu(a: float, slope: float) -> float:
@@ -178,14 +274,17 @@ def leaky_relu(a: float, slope: float) -> float:
 
 
 def step(a: Any) -> float:
-    """1.0 where ``a > 0``, else 0.0: the derivative of relu, with 0 at the kink."""
-    return 1.0 if float(a) > 0 else 0.0
+    """The derivative of relu as PyTorch masks it: a strong zero for ``a <= 0``, else 1.0.
+
+    So 0 at the kink and 1.0 at ``nan`` (PyTorch's mask tests ``relu(a) <= 0``).
+    """
+    return STRONG_ZERO if float(a) <= 0 else 1.0
 
 
 def sign(a: Any) -> float:
-    """-1.0, 0.0 or 1.0: the derivative of abs, with 0 at the kink."""
+    """-1.0, 0.0 or 1.0: the derivative of abs, with 0 at the kink and at ``nan`` (PyTorch's)."""
     a = float(a)
-    return 1.0 if a > 0 else -1.0 if a < 0 else 0.0 if a == 0 else NAN
+    return 1.0 if a > 0 else -1.0 if a < 0 else 0.0
 
 
 def finite_max(a: float, b: float) -> float:
@@ -219,19 +318,48 @@ def d_linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any, out: Any)
     return (*inputs, *weights, 1.0)
 
 
+# PyTorch's binary_cross_entropy: its clamp of each log, and the least divisor of its gradient.
+LOG_FLOOR = -100.0
+BCE_EPSILON = 9.999999960041972e-13  # PyTorch's EPSILON = 1e-12, stored as a float32
+
+
+def at_least(x: Any, floor: float) -> Any:
+    """``max(x, floor)`` that keeps ``nan`` (as PyTorch's clamp does) and works on Values."""
+    return floor if float(x) < floor else x
+
+
+def binary_cross_entropy(p: float, t: float) -> float:
+    """``-(t log p + (1 - t) log(1 - p))`` with each log clamped at -100, as PyTorch has it.
+
+    >>> binary_cross_entropy(0.0, 1.0), round(binary_cross_entropy(0.8, 1.0), 6)
+    (100.0, 0.223144)
+    """
+    return (t - 1.0) * at_least(log1p(-p), LOG_FLOOR) - t * at_least(log(p), LOG_FLOOR)
+
+
+def d_bce_d_prob(p: Any, t: Any, out: Any) -> Any:
+    """PyTorch's (p - t) / max(p (1 - p), 1e-12): finite for every p in [0, 1]."""
+    return div(p - t, at_least((1.0 - p) * p, BCE_EPSILON))
+
+
+def d_bce_d_target(p: Any, t: Any, out: Any) -> Any:
+    """-logit(p) = -log(p / (1 - p)), unclamped, as PyTorch has it."""
+    return -log(div(p, 1.0 - p))
+
+
 def d_leaky_relu_d_a(a: Any, slope: Any, out: Any) -> Any:
     """1 for a > 0, else the slope (the slope at a = 0)."""
     return 1.0 if float(a) > 0 else slope
 
 
 def d_leaky_relu_d_slope(a: Any, slope: Any, out: Any) -> Any:
-    """0 for a > 0, else a."""
-    return 0.0 if float(a) > 0 else a
+    """A strong zero for a > 0, else a (PyTorch's prelu masks its weight's gradient)."""
+    return STRONG_ZERO if float(a) > 0 else a
 
 
 def d_pow_d_base(a: Any, b: Any, out: Any) -> Any:
-    """d(a ** b) / da = b * a ** (b - 1), taken as 0 where b is 0 (as PyTorch does)."""
-    return 0.0 if float(b) == 0 else b * power(a, b - 1)
+    """d(a ** b) / da = b * a ** (b - 1), a strong zero where b is 0 (PyTorch masks it)."""
+    return STRONG_ZERO if float(b) == 0 else b * power(a, b - 1)
 
 
 def d_pow_d_exponent(a: Any, b: Any, out: Any) -> Any:
@@ -246,14 +374,15 @@ OPS: dict[str, Op] = {op.name: op for op in (
                                      lambda a, b, out: 1.0)),
     Op("*",          operator.mul,  (lambda a, b, out: b,
                                      lambda a, b, out: a)),
-    Op("/",          div,           (lambda a, b, out: div(1.0, b),
+    Op("/",          div,           (lambda a, b, out: reciprocal(b),
                                      lambda a, b, out: -div(out, b))),
     Op("**",         power,         (d_pow_d_base,
                                      d_pow_d_exponent)),
     Op("exp",        exp,           (lambda a, out: out,)),
-    Op("log",        log,           (lambda a, out: div(1.0, a),)),
+    Op("log",        log,           (lambda a, out: reciprocal(a),)),
+    Op("log1p",      log1p,         (lambda a, out: reciprocal(1.0 + a),)),
     Op("sqrt",       sqrt,          (lambda a, out: div(0.5, out),)),
-    Op("tanh",       tanh,          (lambda a, out: 1.0 - out * out,)),
+    Op("tanh",       tanh,          (lambda a, out: (1.0 - out) * (1.0 + out),)),
     Op("sigmoid",    sigmoid,       (lambda a, out: out * (1.0 - out),)),
     Op("relu",       relu,          (lambda a, out: step(a),)),
     Op("leaky_relu", leaky_relu,    (d_leaky_relu_d_a,
@@ -262,7 +391,11 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("sin",        sin,           (lambda a, out: cos(a),)),
     Op("cos",        cos,           (lambda a, out: -sin(a),)),
     Op("linear",     linear,        (d_linear,), variadic=True),
-    Op("max_shift",  finite_max,    (lambda a, b, out: 0.0,
-                                     lambda a, b, out: 0.0)),
+    Op("binary_cross_entropy",
+                     binary_cross_entropy,
+                                    (d_bce_d_prob,
+                                     d_bce_d_target)),
+    Op("max_shift",  finite_max,    (lambda a, b, out: STRONG_ZERO,
+                                     lambda a, b, out: STRONG_ZERO)),
 )}
 # fmt: on

@@ -10,8 +10,9 @@ the operation instead of becoming a node: ``(2 * x).inputs`` is ``(x,)``. The fu
 list, numbers included, stays available to drawings and to ``grad(..., create_graph=True)``.
 
 Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``"/"``,
-``"**"``, ``"exp"``, ``"log"``, ``"sqrt"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``,
-``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"`` and ``"linear"`` (see ``linear``).
+``"**"``, ``"exp"``, ``"log"``, ``"log1p"``, ``"sqrt"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``,
+``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"``, ``"linear"`` (see ``linear``) and
+``"binary_cross_entropy"`` (see ``binary_cross_entropy``).
 ``a - b`` is recorded as ``a + (b * -1)`` and ``-a`` as ``a * -1``.
 """
 
@@ -303,6 +304,14 @@ class Value:
         (Value(data=-inf, grad=0.0), Value(data=nan, grad=0.0))
         """,
     )
+    log1p = _function(
+        "log1p",
+        """``log(1 + self)``, to the last digit even where ``self`` is tiny.
+
+        >>> Value(1e-20).log1p().data, Value(-1.0).log1p().data
+        (1e-20, -inf)
+        """,
+    )
     sqrt = _function("sqrt", "The square root; ``nan`` below 0.")
     tanh = _function("tanh", "The hyperbolic tangent.")
     sigmoid = _function(
@@ -465,5 +474,23 @@ max_shift.__doc__ = """The larger finite Value: a shift with no gradient (``fini
 (5.0, (0.0,))
 """
 _leaky_relu = _operator("leaky_relu")
+_binary_cross_entropy = _operator("binary_cross_entropy")
+
+
+def binary_cross_entropy(prob: Value, target: Value | Number) -> Value:
+    """One node for PyTorch's ``binary_cross_entropy(prob, target)``, with PyTorch's gradient.
+
+    Each log is clamped at -100 and the gradient is ``(p - t) / max(p (1 - p), 1e-12)``
+    (see ``ops.py``); ``nn.binary_cross_entropy`` checks its inputs and averages these.
+
+    >>> p = Value(1e-13)
+    >>> loss = binary_cross_entropy(p, 1.0)
+    >>> loss.backward()
+    >>> round(loss.data, 6), p.grad
+    (29.933606, -1000000003995.7028)
+    """
+    return _binary_cross_entropy(prob, target)
+
+
 _LINEAR = ops.OPS["linear"]
 _linear_forward, (_linear_derivatives,) = _LINEAR.forward, _LINEAR.derivatives

@@ -5,9 +5,10 @@ and then returns the mean over the samples, PyTorch's ``reduction="mean"``. Sums
 the engine's fused ``linear`` node (one node with an edge per term, not a chain of additions),
 which keeps a 100-sample loss small and fast to differentiate.
 
-Numerical care: ``cross_entropy`` and ``softmax`` subtract the largest logit before ``exp``
-(log-sum-exp); ``binary_cross_entropy_with_logits`` only ever takes ``log(1 + exp(-|x|))``;
-``binary_cross_entropy`` clamps each log at -100 as PyTorch does.
+Numerical care, as in PyTorch: ``cross_entropy`` and ``softmax`` subtract the largest logit
+before ``exp`` (log-sum-exp) and never add it back; ``binary_cross_entropy_with_logits`` only
+ever takes ``log1p(exp(-|x|))``; ``binary_cross_entropy`` is one node per sample with
+PyTorch's clamped logs and gradient.
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ import numbers
 from collections.abc import Collection, Sequence
 
 from autograd import Value, linear
+from autograd.value import binary_cross_entropy as _binary_cross_entropy
 from autograd.value import max_shift
 
 Number = int | float
 Scalar = Value | Number
-
-# PyTorch clamps each log in binary_cross_entropy at -100, so a wrong saturated prediction
-# costs 100 instead of infinity.
-LOG_CLAMP = -100.0
 
 
 def _as_value(x: object, what: str) -> Value:
@@ -96,20 +94,13 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar])
 # -- binary classification --
 
 
-def _clamped_log(p: Value) -> Value | float:
-    """log(p), or the constant -100 (no gradient) where log(p) < -100, as PyTorch clamps it."""
-    log_p = p.log()
-    return LOG_CLAMP if not log_p.data >= LOG_CLAMP else log_p
-
-
 def binary_cross_entropy(
     prob: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]
 ) -> Value:
     """``-(t log p + (1 - t) log(1 - p))`` for a probability ``p`` in [0, 1], averaged.
 
-    Each log is clamped at -100, so a certain but wrong prediction costs 100, as in PyTorch.
-    The gradient differs from PyTorch's only there: where a log is clamped this function passes
-    no gradient through it, while PyTorch uses ``(p - t) / max(p (1 - p), 1e-12)``. Prefer
+    As in PyTorch, each log is clamped at -100, so a certain but wrong prediction costs 100,
+    and the gradient is ``(p - t) / max(p (1 - p), 1e-12)``, finite even there. Prefer
     ``binary_cross_entropy_with_logits``, which never saturates.
 
     >>> round(binary_cross_entropy(Value(0.8), 1.0).data, 6)
@@ -126,7 +117,7 @@ def binary_cross_entropy(
                 f"binary_cross_entropy expects probabilities in [0, 1], got {p.data!r}; "
                 "for unbounded scores use binary_cross_entropy_with_logits"
             )
-        terms.append(linear([-t, t - 1.0], [_clamped_log(p), _clamped_log(1.0 - p)], 0.0))
+        terms.append(_binary_cross_entropy(p, t))
     return _mean(terms)
 
 
@@ -135,27 +126,26 @@ def binary_cross_entropy_with_logits(
 ) -> Value:
     """Binary cross-entropy of ``sigmoid(logit)``, computed without ever taking ``log(0)``.
 
-    For x >= 0 the loss is ``(1 - t) x + log(1 + e^-x)``, for x < 0 it is
-    ``-t x + log(1 + e^x)``: the same function, with ``e`` only ever raised to a negative power.
+    The loss is PyTorch's ``(1 - t) x - logsigmoid(x)``, with ``logsigmoid(x)`` taken as
+    ``min(x, 0) - log1p(e^-|x|)``: ``e`` is only ever raised to a negative power, and
+    ``log1p`` keeps every digit where ``e^-|x|`` is tiny (``log(1 + 1e-13)`` would keep three).
 
     >>> import math
     >>> binary_cross_entropy_with_logits(Value(0.0), 1.0).data == math.log(2)
     True
     >>> binary_cross_entropy_with_logits(Value(-1000.0), 1.0).data
     1000.0
+    >>> binary_cross_entropy_with_logits(Value(30.0), 1.0).data
+    9.357622968839737e-14
     """
     terms = []
     for x, t in _pairs("binary_cross_entropy_with_logits", logit, target):
         x = _as_value(x, "binary_cross_entropy_with_logits logit")
         t = _as_float(t, "binary_cross_entropy_with_logits target")
-        # Branching on the sign keeps each piece smooth: a formula with relu(x) and |x| would
-        # get a gradient of -t at x = 0 instead of sigmoid(0) - t.
-        if x.data >= 0:
-            softplus = ((-x).exp() + 1.0).log()
-            terms.append(linear([1.0 - t, 1.0], [x, softplus], 0.0))
-        else:
-            softplus = (x.exp() + 1.0).log()
-            terms.append(linear([-t, 1.0], [x, softplus], 0.0))
+        # logsigmoid(x) = min(x, 0) - log1p(e^-|x|), branching on the sign (rather than with
+        # relu and abs) so that each piece is smooth: the gradient at 0 is sigmoid(0) - t.
+        log_sigmoid = -((-x).exp().log1p()) if x.data >= 0 else x - x.exp().log1p()
+        terms.append(linear([1.0 - t, -1.0], [x, log_sigmoid], 0.0))
     return _mean(terms)
 
 
@@ -192,9 +182,9 @@ def _logit_values(logits: object, what: str) -> list[Value]:
 def _shift(values: list[Value]) -> Value:
     """The largest value, by which softmax and log-sum-exp shift so that no ``exp`` overflows.
 
-    The shift is a node of the graph (``max_shift``, no gradient) rather than a number read
-    from the Values, so a traced loss recomputes it for every sample; where the largest
-    value is infinite the shift is the largest finite one, or 0, as PyTorch's logsumexp does.
+    The shift is a node of the graph (``max_shift``: no gradient) rather than a number read
+    from the Values, so a traced loss recomputes it for every sample. Where the largest value
+    is infinite, m is the largest finite one (or 0): the result is the same as unshifted.
     """
     m = max_shift(values[0], values[0])
     for v in values[1:]:
@@ -202,10 +192,13 @@ def _shift(values: list[Value]) -> Value:
     return m
 
 
-def _log_sum_exp(values: list[Value]) -> Value:
-    """``log(sum(exp(v)))``, shifted by the largest value (``_shift``)."""
+def _shifted_log_sum_exp(values: list[Value], target: int) -> Value:
+    """``log(sum(exp(v))) - v[target]`` as PyTorch computes it: shifted by the largest value m
+    (``_shift``), as ``log(sum(exp(v - m))) - (v[target] - m)``, never adding m back (which
+    would round the loss to the spacing of m: 1e-10 for logits near 1e6).
+    """
     m = _shift(values)
-    return _sum([(v - m).exp() for v in values]).log() + m
+    return _sum([(v - m).exp() for v in values]).log() - (values[target] - m)
 
 
 def softmax(values: Sequence[Scalar]) -> list[Value]:
@@ -253,7 +246,7 @@ def cross_entropy(
                 f"cross_entropy target {t} is out of range for {len(values)} classes "
                 f"(accepted: 0 to {len(values) - 1})"
             )
-        terms.append(_log_sum_exp(values) - values[int(t)])
+        terms.append(_shifted_log_sum_exp(values, int(t)))
     return _mean(terms)
 
 
@@ -279,6 +272,7 @@ def l1_penalty(params: Sequence[Value]) -> Value:
     7.0
     """
     params = [_as_value(p, "l1_penalty parameter") for p in params]
-    # abs() rather than sign(p) * p: the same numbers, and no number read to build it, so a
-    # traced loss stays right when a parameter changes sign.
+    # abs() rather than sign(p) * p: the same numbers (and the gradient 0 at 0 and at nan, as
+    # abs() has it), with no number read to build it, so a traced loss stays right when a
+    # parameter changes sign.
     return _sum([abs(p) for p in params])

@@ -2,10 +2,11 @@
 
 Each optimizer keeps a list of parameters and, per parameter, plain-float state (momentum,
 running averages). ``step()`` reads ``p.grad`` and writes ``p.data`` directly, building no graph.
-The formulas are PyTorch's for the same hyper-parameters (``torch.optim.SGD``, ``Adam``,
-``AdamW``, ``RMSprop``, default options), so a model trained here and one trained there move
-identically. Gradient clipping lives here too, since it also rewrites gradients just before a
-step.
+The formulas are PyTorch's for the same hyper-parameters (``torch.optim.SGD`` with
+``dampening`` and ``nesterov``, ``Adam`` and ``AdamW`` with ``amsgrad``, ``RMSprop`` with
+``centered`` and ``momentum``), step for step, so a model trained here and one trained there
+move identically (to 1e-12). Gradient clipping lives here too, since it also rewrites
+gradients just before a step.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from autograd import Value
+from autograd.ops import sqrt
 
 
 def _check_params(params: Iterable[Value], owner: str) -> list[Value]:
@@ -44,6 +46,11 @@ def _check_number(owner: str, name: str, x: object, low: float, high: float = ma
     return x
 
 
+def _check_bool(owner: str, name: str, x: object) -> None:
+    if not isinstance(x, bool):
+        raise TypeError(f"{owner} {name} must be a bool, got {type(x).__name__}")
+
+
 class Optimizer:
     """The base of every optimizer: parameters, a mutable ``lr``, ``zero_grad`` and state dicts.
 
@@ -53,6 +60,9 @@ class Optimizer:
 
     hyperparameters: tuple[str, ...] = ()
     state_names: tuple[str, ...] = ()
+    # The lr when the first scheduler was attached; every scheduler on this optimizer takes it
+    # as its base_lr (PyTorch's param_group["initial_lr"]), see nn.schedulers.
+    initial_lr: float | None = None
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = _check_params(params, type(self).__name__)
@@ -84,7 +94,7 @@ class Optimizer:
 
         >>> opt = SGD([Value(1.0)], lr=0.5, momentum=0.9)
         >>> opt.state_dict()
-        {'type': 'SGD', 'lr': 0.5, 'momentum': 0.9, 'weight_decay': 0.0, 'nesterov': False, 'state': {'momentum_buffer': None}}
+        {'type': 'SGD', 'lr': 0.5, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False, 'state': {'momentum_buffer': None}}
         """  # noqa: E501
         state = {name: _copy(getattr(self, name)) for name in self.state_names}
         hyper = {name: getattr(self, name) for name in self.hyperparameters}
@@ -120,7 +130,7 @@ class Optimizer:
                     raise ValueError(f"{name} state {key!r} must be a list of {n} numbers")
             elif not (
                 (key == "step_count" and _is_count(entry))
-                or (key == "momentum_buffer" and entry is None)
+                or (key != "step_count" and entry is None)  # a buffer not in use
             ):
                 raise ValueError(f"{name} state {key!r} has an unexpected value {entry!r}")
         # Build a fresh optimizer from the hyper-parameters: its constructor validates them all
@@ -153,11 +163,24 @@ def _is_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
+def _lerp(start: float, end: float, weight: float) -> float:
+    """``start + weight * (end - start)``, rounded as torch.lerp rounds it."""
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
+
+
+def _maximum(a: float, b: float) -> float:
+    """The larger of two numbers, ``nan`` if either is (as torch.maximum)."""
+    return a if a > b or a != a else b
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
 
-    With g = grad + weight_decay * p and, when momentum > 0, b = momentum * b + g (b = g on the
-    first step; with ``nesterov`` g = g + momentum * b, else g = b): p = p - lr * g.
+    With g = grad + weight_decay * p and, when momentum > 0, b = momentum * b +
+    (1 - dampening) * g (b = g on the first step, undamped as in PyTorch; with ``nesterov``
+    g = g + momentum * b, else g = b): p = p - lr * g.
 
     >>> p = Value(1.0); p.grad = 0.5
     >>> SGD([p], lr=0.1).step()
@@ -165,7 +188,7 @@ class SGD(Optimizer):
     0.95
     """
 
-    hyperparameters = ("momentum", "weight_decay", "nesterov")
+    hyperparameters = ("momentum", "dampening", "weight_decay", "nesterov")
     state_names = ("momentum_buffer",)
 
     def __init__(
@@ -173,16 +196,17 @@ class SGD(Optimizer):
         params: Iterable[Value],
         lr: float,
         momentum: float = 0.0,
+        dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0)
+        self.dampening = _check_number("SGD", "dampening", dampening, 0.0, 1.0, high_open=False)
         self.weight_decay = _check_number("SGD", "weight_decay", weight_decay, 0.0)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"SGD nesterov must be a bool, got {type(nesterov).__name__}")
-        if nesterov and self.momentum == 0.0:
-            raise ValueError("SGD nesterov=True needs momentum > 0")
+        _check_bool("SGD", "nesterov", nesterov)
+        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError("SGD nesterov=True needs momentum > 0 and dampening = 0")
         self.nesterov = nesterov
         self.momentum_buffer: list[float] | None = None
 
@@ -203,7 +227,10 @@ class SGD(Optimizer):
             # PyTorch starts the buffer at the first gradient, not at zero.
             buffer = grads
         else:
-            buffer = [mu * b + g for b, g in zip(self.momentum_buffer, grads, strict=True)]
+            undamped = 1.0 - self.dampening
+            buffer = [
+                mu * b + undamped * g for b, g in zip(self.momentum_buffer, grads, strict=True)
+            ]
         self.momentum_buffer = buffer
         if self.nesterov:
             for p, g, b in zip(params, grads, buffer, strict=True):
@@ -217,7 +244,8 @@ class Adam(Optimizer):
     """Adam (Kingma and Ba), with weight decay added to the gradient as ``torch.optim.Adam`` does.
 
     m = lerp(m, g, 1 - beta1), v = beta2 v + (1 - beta2) g^2, and after t steps
-    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
+    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps). With ``amsgrad``
+    the largest v so far (``max_exp_avg_sq``) takes the place of v in that last formula.
 
     >>> p = Value(1.0); p.grad = 0.5
     >>> Adam([p], lr=0.1).step()
@@ -225,8 +253,8 @@ class Adam(Optimizer):
     0.9
     """
 
-    hyperparameters = ("betas", "eps", "weight_decay")
-    state_names = ("step_count", "exp_avg", "exp_avg_sq")
+    hyperparameters = ("betas", "eps", "weight_decay", "amsgrad")
+    state_names = ("step_count", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     # AdamW decays the weights directly instead of through the gradient.
     decoupled_weight_decay = False
 
@@ -237,9 +265,12 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr)
         name = type(self).__name__
+        _check_bool(name, "amsgrad", amsgrad)
+        self.amsgrad = amsgrad
         if isinstance(betas, str) or not isinstance(betas, tuple | list) or len(betas) != 2:
             raise TypeError(f"{name} betas must be a pair of numbers, got {betas!r}")
         self.betas = (
@@ -251,6 +282,7 @@ class Adam(Optimizer):
         self.step_count = 0
         self.exp_avg = [0.0] * len(self.params)
         self.exp_avg_sq = [0.0] * len(self.params)
+        self.max_exp_avg_sq: list[float] | None = [0.0] * len(self.params) if amsgrad else None
 
     def step(self) -> None:
         """One update of every parameter."""
@@ -260,17 +292,23 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - beta1**t)
         bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
         decoupled = self.decoupled_weight_decay
-        m, v = self.exp_avg, self.exp_avg_sq
+        m, v, v_max = self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq
+        if self.amsgrad and v_max is None:
+            v_max = self.max_exp_avg_sq = [0.0] * len(self.params)
         for i, p in enumerate(self.params):
             g = p.grad
             if decoupled:
                 p.data *= 1.0 - lr * wd
             elif wd:
                 g = g + wd * p.data
-            # torch's lerp: m + (1 - beta1) * (g - m)
-            m[i] += (1.0 - beta1) * (g - m[i])
+            m[i] = _lerp(m[i], g, 1.0 - beta1)
             v[i] = v[i] * beta2 + (1.0 - beta2) * g * g
-            p.data -= step_size * (m[i] / (math.sqrt(v[i]) / bias_correction2_sqrt + eps))
+            if v_max is not None and self.amsgrad:
+                v_max[i] = _maximum(v_max[i], v[i])
+                v_hat = v_max[i]
+            else:
+                v_hat = v[i]
+            p.data -= step_size * (m[i] / (math.sqrt(v_hat) / bias_correction2_sqrt + eps))
 
 
 class AdamW(Adam):
@@ -291,15 +329,17 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
 class RMSprop(Optimizer):
     """RMSprop (Hinton): divide the gradient by a running root-mean-square of recent gradients.
 
-    s = alpha s + (1 - alpha) g^2; with momentum, b = momentum b + g / (sqrt(s) + eps) and
-    p = p - lr b, else p = p - lr g / (sqrt(s) + eps).
+    s = alpha s + (1 - alpha) g^2 and a = sqrt(s) + eps; with ``centered`` the running mean
+    of the gradient, m = lerp(m, g, 1 - alpha), is taken out first: a = sqrt(s - m^2) + eps.
+    With momentum, b = momentum b + g / a and p = p - lr b, else p = p - lr g / a.
 
     >>> p = Value(1.0); p.grad = 2.0
     >>> RMSprop([p], lr=0.01, alpha=0.75, eps=0.0).step()
@@ -307,8 +347,8 @@ class RMSprop(Optimizer):
     0.98
     """
 
-    hyperparameters = ("alpha", "eps", "momentum", "weight_decay")
-    state_names = ("square_avg", "momentum_buffer")
+    hyperparameters = ("alpha", "eps", "momentum", "weight_decay", "centered")
+    state_names = ("square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(
         self,
@@ -318,25 +358,35 @@ class RMSprop(Optimizer):
         eps: float = 1e-8,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
+        centered: bool = False,
     ) -> None:
         super().__init__(params, lr)
+        _check_bool("RMSprop", "centered", centered)
+        self.centered = centered
         self.alpha = _check_number("RMSprop", "alpha", alpha, 0.0, 1.0, high_open=False)
         self.eps = _check_number("RMSprop", "eps", eps, 0.0)
         self.momentum = _check_number("RMSprop", "momentum", momentum, 0.0)
         self.weight_decay = _check_number("RMSprop", "weight_decay", weight_decay, 0.0)
         self.square_avg = [0.0] * len(self.params)
         self.momentum_buffer = [0.0] * len(self.params) if self.momentum else None
+        self.grad_avg = [0.0] * len(self.params) if centered else None
 
     def step(self) -> None:
         """One update of every parameter."""
         lr, alpha, eps, mu, wd = self.lr, self.alpha, self.eps, self.momentum, self.weight_decay
-        s, buffer = self.square_avg, self.momentum_buffer
+        s, buffer, mean = self.square_avg, self.momentum_buffer, self.grad_avg
         if mu and buffer is None:
             buffer = self.momentum_buffer = [0.0] * len(self.params)
+        if self.centered and mean is None:
+            mean = self.grad_avg = [0.0] * len(self.params)
         for i, p in enumerate(self.params):
             g = p.grad + wd * p.data if wd else p.grad
             s[i] = s[i] * alpha + (1.0 - alpha) * g * g
-            avg = math.sqrt(s[i]) + eps
+            if self.centered:
+                mean[i] = _lerp(mean[i], g, 1.0 - alpha)
+                avg = sqrt(s[i] - mean[i] * mean[i]) + eps
+            else:
+                avg = math.sqrt(s[i]) + eps
             if mu:
                 buffer[i] = buffer[i] * mu + g / avg
                 p.data -= lr * buffer[i]
@@ -351,7 +401,8 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
     """Scale all gradients together so that their 2-norm is at most ``max_norm``.
 
     Returns the total norm before clipping, a float. As in PyTorch, the scale factor is
-    ``max_norm / (norm + 1e-6)`` when that is below 1, else the gradients are left alone.
+    ``max_norm / (norm + 1e-6)`` when that is below 1 (or ``nan``), else the gradients are
+    left alone.
 
     >>> a, b = Value(0.0), Value(0.0)
     >>> a.grad, b.grad = 3.0, 4.0
@@ -363,9 +414,16 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
     params = _check_params(params, "clip_grad_norm_")
     # inf is allowed, as in PyTorch: it measures the norm and clips nothing.
     max_norm = _check_number("clip_grad_norm_", "max_norm", max_norm, 0.0, high_open=False)
-    total = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    if len(params) == 1:  # as PyTorch: the norm of one number is its size, never squared
+        total = abs(params[0].grad)
+    else:
+        # A plain sum of squares that are never negative loses no digits worth fsum's cost,
+        # and beyond the largest float it is inf (fsum would raise OverflowError).
+        total = math.sqrt(sum([p.grad * p.grad for p in params]))
     coefficient = max_norm / (total + 1e-6)
-    if coefficient < 1.0:
+    # PyTorch multiplies every gradient by min(coefficient, 1): a nan norm (from one nan
+    # gradient, or inf / inf) makes every gradient nan, so no step silently uses the rest.
+    if not coefficient >= 1.0:
         for p in params:
             p.grad *= coefficient
     return total

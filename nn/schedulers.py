@@ -1,10 +1,14 @@
 """Learning-rate schedulers: after each epoch, ``scheduler.step()`` sets the optimizer's ``lr``.
 
-The semantics are PyTorch's: making a scheduler counts as epoch 0 and leaves ``lr`` at its
-starting value (``base_lr``); each ``step()`` advances ``last_epoch`` by one and updates ``lr``
-from its current value (PyTorch's "chainable" form), so a change made to ``optimizer.lr`` by
-hand carries on through the schedule. ``get_last_lr()`` returns a float, not PyTorch's list of
-one per parameter group, since an optimizer here has a single ``lr``.
+The semantics are PyTorch's: making a scheduler counts as epoch 0 (only ``LinearLR`` changes
+``lr`` then, to ``start_factor`` times it); each ``step()`` advances ``last_epoch`` by one and
+updates ``lr`` from its current value (PyTorch's "chainable" form), so a change made to
+``optimizer.lr`` by hand, or by another scheduler on the same optimizer, carries on through the
+schedule. ``base_lr``, which ``CosineAnnealingLR`` returns to, is the optimizer's
+``initial_lr``: its ``lr`` when the first scheduler was attached to it, shared by all (PyTorch's
+``group["initial_lr"]``), so a warm-up followed by a cosine on one optimizer steps exactly as
+PyTorch's do. ``get_last_lr()`` returns a float, not PyTorch's list of one per parameter group,
+since an optimizer here has a single ``lr``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ class LRScheduler:
                 f"{type(self).__name__} needs an nn optimizer, got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        if optimizer.initial_lr is None:
+            optimizer.initial_lr = optimizer.lr
+        self.base_lr = optimizer.initial_lr
         self.last_epoch = 0
 
     def get_last_lr(self) -> float:
@@ -47,9 +53,21 @@ class LRScheduler:
         return self.optimizer.lr
 
     def step(self) -> None:
-        """Advance one epoch and set the optimizer's ``lr`` for it."""
-        self.last_epoch += 1
-        self.optimizer.lr = self._next_lr(self.optimizer.lr, self.last_epoch)
+        """Advance one epoch and set the optimizer's ``lr`` for it.
+
+        A learning rate below 0 is refused with ValueError, and the step is not taken: PyTorch
+        would go on with it (schedules chained on one optimizer can get there, such as two
+        ``CosineAnnealingLR`` with different ``eta_min``), turning descent into ascent.
+        """
+        epoch = self.last_epoch + 1
+        lr = self._next_lr(self.optimizer.lr, epoch)
+        if not lr >= 0.0:
+            raise ValueError(
+                f"{type(self).__name__} would set lr to {lr!r} at epoch {epoch}: below 0, "
+                "from schedules chained on one optimizer (only one of them should set its end)"
+            )
+        self.optimizer.lr = lr
+        self.last_epoch = epoch
 
     def _next_lr(self, lr: float, epoch: int) -> float:
         raise NotImplementedError
@@ -147,8 +165,9 @@ class CosineAnnealingLR(LRScheduler):
 class LinearLR(LRScheduler):
     """Scale ``lr`` linearly from ``start_factor * base_lr`` to ``end_factor * base_lr``.
 
-    The change happens over ``total_iters`` epochs, then ``lr`` stays. micrograd's demo
-    schedule, ``lr = 1.0 - 0.9 * k / 100``, is ``LinearLR(opt, 1.0, 0.1, 100)``.
+    The change happens over ``total_iters`` epochs, then ``lr`` stays; ``end_factor=0.0``
+    decays it to 0. micrograd's demo schedule, ``lr = 1.0 - 0.9 * k / 100``, is
+    ``LinearLR(opt, 1.0, 0.1, 100)``.
 
     >>> from autograd import Value
     >>> from nn.optim import SGD
@@ -170,14 +189,14 @@ class LinearLR(LRScheduler):
     ) -> None:
         super().__init__(optimizer)
         self.start_factor = _check("LinearLR", "start_factor", start_factor)
-        self.end_factor = _check("LinearLR", "end_factor", end_factor)
+        self.end_factor = _check("LinearLR", "end_factor", end_factor, positive=False)
         if self.start_factor > 1.0 or self.end_factor > 1.0:
             raise ValueError(
-                "LinearLR start_factor and end_factor must be in (0, 1], got "
+                "LinearLR start_factor must be in (0, 1] and end_factor in [0, 1], got "
                 f"{start_factor!r} and {end_factor!r}"
             )
         self.total_iters = _check("LinearLR", "total_iters", total_iters, integer=True)
-        optimizer.lr = self.base_lr * self.start_factor
+        optimizer.lr *= self.start_factor
 
     def _next_lr(self, lr: float, epoch: int) -> float:
         if epoch > self.total_iters:

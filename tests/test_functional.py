@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, topological_order
 from autograd.ops import OPS
-from autograd.value import max_shift
+from autograd.value import binary_cross_entropy, max_shift
 
 
 def within(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -197,6 +197,18 @@ SECOND: dict[str, Second] = {
     ),
     "exp": Second(lambda a: a.exp(), st.tuples(within(-5, 5)), lambda a: [[math.exp(a)]]),
     "log": Second(lambda a: a.log(), st.tuples(within(0.1, 10)), lambda a: [[-1 / a**2]]),
+    "log1p": Second(
+        lambda a: a.log1p(), st.tuples(within(-0.9, 10)), lambda a: [[-1 / (1 + a) ** 2]]
+    ),
+    # PyTorch's gradient (p - t) / (p (1 - p)), differentiated again; d/dt is -1 / (p (1 - p)).
+    "binary_cross_entropy": Second(
+        binary_cross_entropy,
+        st.tuples(within(0.05, 0.95), within(0, 1)),
+        lambda p, t: [
+            [(p * (1 - p) - (p - t) * (1 - 2 * p)) / (p * (1 - p)) ** 2, -1 / (p * (1 - p))],
+            [-1 / (p * (1 - p)), 0],
+        ],
+    ),
     "sqrt": Second(lambda a: a.sqrt(), st.tuples(within(0.1, 10)), lambda a: [[-0.25 * a**-1.5]]),
     "tanh": Second(
         lambda a: a.tanh(),

@@ -418,3 +418,34 @@ def test_clip_grad_norm_with_infinite_max_norm_measures_the_norm_and_clips_nothi
     a.grad, b.grad = 3.0, 4.0
     assert clip_grad_norm_([a, b], math.inf) == 5.0
     assert (a.grad, b.grad) == (3.0, 4.0)
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda p: SGD(p, lr=0.1, dampening=1.5), ValueError, "dampening"),
+        (lambda p: SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError, "damp"),
+        (lambda p: Adam(p, amsgrad="yes"), TypeError, "amsgrad must be a bool"),
+        (lambda p: AdamW(p, amsgrad=1), TypeError, "amsgrad must be a bool"),
+        (lambda p: RMSprop(p, centered=None), TypeError, "centered must be a bool"),
+    ],
+)
+def test_the_pytorch_options_reject_bad_values(build, error, message):
+    with pytest.raises(error, match=message):
+        build([Value(0.0)])
+
+
+def test_amsgrad_and_centered_state_round_trips_through_state_dict():
+    for cls, options in [(Adam, {"amsgrad": True}), (RMSprop, {"centered": True, "momentum": 0.5})]:
+        a = cls([Value(1.0), Value(2.0)], lr=0.1, **options)
+        for p in a.params:
+            p.grad = 0.5
+        a.step()
+        b = cls([Value(1.0), Value(2.0)], lr=0.1, **options)
+        b.load_state_dict(a.state_dict())
+        assert b.state_dict() == a.state_dict()
+
+
+def test_sgd_dampening_scales_each_gradient_after_the_first_into_the_buffer():
+    # b1 = g1 = 1; b2 = 0.9 * 1 + (1 - 0.5) * 2 = 1.9; p = 0 - 1 - 1.9
+    assert run(SGD, [0.0], [[1.0], [2.0]], lr=1.0, momentum=0.9, dampening=0.5) == [-2.9]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, no_grad
 from autograd.ops import OPS
-from autograd.value import max_shift
+from autograd.value import binary_cross_entropy, max_shift
 
 inf, nan = math.inf, math.nan
 
@@ -54,6 +54,8 @@ CASES: dict[str, Case] = {
     "**": Case(lambda a, b: a**b, st.tuples(within(0.5, 4), within(-3, 3))),
     "exp": Case(lambda a: a.exp(), st.tuples(within(-10, 10))),
     "log": Case(lambda a: a.log(), st.tuples(within(0.01, 100))),
+    "log1p": Case(lambda a: a.log1p(), st.tuples(within(-0.99, 100))),
+    "binary_cross_entropy": Case(binary_cross_entropy, st.tuples(within(0.01, 0.99), within(0, 1))),
     "sqrt": Case(lambda a: a.sqrt(), st.tuples(within(0.01, 100))),
     "tanh": Case(lambda a: a.tanh(), st.tuples(within(-10, 10))),
     "sigmoid": Case(lambda a: a.sigmoid(), st.tuples(within(-20, 20))),
@@ -111,7 +113,7 @@ def test_every_op_gradient_matches_central_differences(name, data):
     values = [Value(x) for x in point[:n]]
     out = case.build(*values, *parameters)
     assert out.op == name
-    assert all(type(g) is float for g in out.local_grads)
+    assert all(isinstance(g, float) for g in out.local_grads)
     out.backward()
     if case.stops_gradient:
         assert all(v.grad == 0.0 for v in values)
@@ -131,6 +133,10 @@ AWKWARD = [
     ("relu at 0 is 0", lambda: Value(0.0).relu(), (0.0,)),
     ("relu below 0 is 0", lambda: Value(-2.0).relu(), (0.0,)),
     ("abs at 0 is 0", lambda: abs(Value(0.0)), (0.0,)),
+    ("abs at nan is 0", lambda: abs(Value(nan)), (0.0,)),
+    ("relu at nan is 1", lambda: Value(nan).relu(), (1.0,)),
+    ("1 / a tiny divisor is inf", lambda: 1 / Value(1e-310), (-inf,)),
+    ("log at a tiny number is inf", lambda: Value(1e-310).log(), (inf,)),
     ("abs below 0 is -1", lambda: abs(Value(-2.0)), (-1.0,)),
     ("sqrt at 0 is inf", lambda: Value(0.0).sqrt(), (inf,)),
     ("log at 0 is inf", lambda: Value(0.0).log(), (inf,)),

@@ -14,7 +14,7 @@ import nn
 from autograd import GradcheckError, Traced, TraceError, Value, linear, trace
 from autograd.ops import OPS
 from autograd.trace.traced import agree
-from autograd.value import max_shift
+from autograd.value import binary_cross_entropy, max_shift
 
 inf, nan = math.inf, math.nan
 BACKENDS = ("python", "numpy", "fused")
@@ -74,7 +74,20 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
     "*": (lambda a, b: a * b, [(3.0, -2.0), (0.0, inf), (-0.0, 5.0), (1e300, 1e300)]),
     "/": (
         lambda a, b: a / b,
-        [(0.3, 0.1), (1.0, 0.0), (0.0, 0.0), (-1.0, 0.0), (1.0, -0.0), (inf, inf), (3.0, 7.0)],
+        [
+            (0.3, 0.1),
+            (1.0, 0.0),
+            (0.0, 0.0),
+            (-1.0, 0.0),
+            (1.0, -0.0),
+            (inf, inf),
+            (3.0, 7.0),
+            (1e-20, 1e-310),
+        ],
+    ),
+    "/, a small gradient from above": (
+        lambda a, b: (a / b) * 1e-20,
+        [(1.0, 1e-310), (2.0, -1e-320), (1.0, 0.0), (3.0, 4.0)],
     ),
     "**": (
         lambda a, b: a**b,
@@ -94,10 +107,19 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
     ),
     "exp": (lambda a: a.exp(), [(0.0,), (1.5,), (1000.0,), (-1000.0,), (nan,), (inf,), (-inf,)]),
     "log": (lambda a: a.log(), [(0.0,), (-1.0,), (2.5,), (inf,), (nan,), (1e-300,)]),
+    "log1p": (lambda a: a.log1p(), [(0.0,), (-1.0,), (-2.0,), (1e-20,), (3.0,), (inf,), (nan,)]),
+    "binary_cross_entropy": (
+        lambda p, t: binary_cross_entropy(Value(0.0) + p, t),
+        [(0.8, 1.0), (0.0, 1.0), (1.0, 0.0), (1e-13, 1.0), (0.5, 0.3), (1.0, 1.0)],
+    ),
     "sqrt": (lambda a: a.sqrt(), [(0.0,), (-1.0,), (4.0,), (2.0,), (inf,)]),
     "tanh": (lambda a: a.tanh(), [(0.0,), (0.7,), (20.0,), (-inf,), (nan,)]),
     "sigmoid": (lambda a: a.sigmoid(), [(0.0,), (3.0,), (-3.0,), (-1000.0,), (1000.0,), (nan,)]),
     "relu": (lambda a: a.relu(), [(0.0,), (-0.0,), (-1.0,), (2.0,), (nan,), (inf,)]),
+    "relu, an infinite gradient from above": (
+        lambda a: a.relu().sqrt(),
+        [(-1.0,), (0.0,), (4.0,)],
+    ),
     "leaky_relu": (
         lambda a: a.leaky_relu(0.2),
         [(0.0,), (-2.0,), (3.0,), (nan,), (-inf,)],
@@ -117,7 +139,7 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
 
 
 def test_every_row_of_the_table_has_cases() -> None:
-    assert set(ROWS) == set(OPS)
+    assert {name.partition(",")[0] for name in ROWS} == set(OPS)
 
 
 def _variants(build: Callable[..., Value], point: tuple[float, ...]):
@@ -400,7 +422,7 @@ def test_python_source_reads_like_hand_written_backprop() -> None:
     lines = traced.source.splitlines()
     assert lines[0] == "def program(x1, x2, w1, w2, b):"
     assert "    out = tanh(t4)" in lines
-    assert "    g_t4 = 1.0 - out * out" in lines
+    assert "    g_t4 = (1.0 - out) * (1.0 + out)" in lines
     assert lines[-1].startswith("    return out, (g_x1, g_x2, g_w1, g_w2, g_b)")
 
 
@@ -512,3 +534,90 @@ def test_a_layer_with_mixed_activations_is_grouped_by_activation() -> None:
     xs = np.random.default_rng(1).normal(size=(5, 3))
     for x in xs:
         assert traced.check(list(x))
+
+
+def test_python_batches_compute_what_only_parameters_decide_once() -> None:
+    w = Value(0.5, label="w")
+
+    def f(x):
+        return (x * w).tanh() + 0.01 * nn.functional.l2_penalty([w])
+
+    traced = trace(f, 1.0, params=[w], backend="python")
+    batch_source = traced.source.split("def batch(")[1]
+    before_loop = batch_source.split("for x, in samples:")[0]
+    assert "w * w" in before_loop  # the penalty, once per batch
+    values, grads = traced.batch([1.0, -2.0, 3.0], reduce="sum")
+    expected = [engine(f, [x], [w]) for x in (1.0, -2.0, 3.0)]
+    assert all(agree(e[0], v) for e, v in zip(expected, values, strict=True))
+    assert all(agree(e[1][0], g) for e, g in zip(expected, grads, strict=True))
+    assert agree(math.fsum(e[2][0] for e in expected), w.grad)
+
+
+def test_python_batches_of_a_function_of_parameters_only() -> None:
+    w = Value(3.0)
+    traced = trace(lambda x: w * w, 1.0, params=[w], backend="python")
+    values, grads = traced.batch([1.0, 2.0], reduce="sum")
+    assert values.tolist() == [9.0, 9.0] and grads.tolist() == [0.0, 0.0] and w.grad == 12.0
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda a, b: nn.functional.softmax([a, b])[0],
+        lambda a, b: nn.functional.binary_cross_entropy(a.sigmoid(), 1.0) * b,
+        lambda a, b: nn.functional.binary_cross_entropy_with_logits(a, 1.0) * b,
+    ],
+    ids=["softmax", "binary_cross_entropy", "binary_cross_entropy_with_logits"],
+)
+def test_library_functions_that_still_read_numbers_are_refused_naming_both_lines(loss) -> None:
+    with pytest.raises(TraceError) as caught:
+        trace(loss, 0.5, 2.0)
+    assert caught.value.filename == __file__  # the user's line
+    assert "nn/functional.py" in str(caught.value)  # and the library's
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_sum_of_thousands_of_terms_is_written_in_parts_with_the_same_result(backend) -> None:
+    weights = [Value(math.sin(i), label=f"w.{i}") for i in range(3000)]
+
+    def f(x):
+        return linear(weights, [x * 0.5 + i for i in range(3000)], 0.0)
+
+    traced = trace(f, 1.0, params=weights, backend=backend)
+    assert traced.backend == backend
+    if backend != "fused":  # fused sums the neuron as a matrix product instead
+        assert "_part1 = " in traced.source
+    check = assert_exact if backend == "python" else assert_close
+    check(engine(f, [2.0], weights), compiled(traced, [2.0], weights))
+
+
+def test_batch_arrays_takes_a_flat_parameter_array_and_leaves_grad_alone() -> None:
+    w, b = Value(2.0), Value(-1.0)
+    traced = trace(lambda x: (w * x + b).relu(), 1.0, params=[w, b], backend="fused")
+    values, grads, param_grads = traced.batch_arrays([1.0, 3.0], params=np.array([0.5, 1.0]))
+    assert values.tolist() == [1.5, 2.5]
+    assert grads.tolist() == [[0.5], [0.5]]
+    assert param_grads.tolist() == [2.0, 1.0]  # the mean of (x, 1) over the two samples
+    assert (w.grad, b.grad, w.data) == (0.0, 0.0, 2.0)
+    with pytest.raises(ValueError, match="2 numbers"):
+        traced.batch_arrays([1.0], params=[1.0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_function_of_parameters_alone_traces_with_no_arguments(backend) -> None:
+    params = [Value(3.0), Value(-4.0)]
+    traced = trace(lambda: 1e-4 * nn.functional.l2_penalty(params), params=params, backend=backend)
+    assert traced.backend == backend
+    value, grads = traced()
+    assert agree(value, 25e-4) and grads == ()
+    assert agree(params[0].grad, 6e-4) and agree(params[1].grad, -8e-4)
+    with pytest.raises(ValueError, match="no arguments"):
+        traced.batch()
+
+
+def test_trace_records_even_when_called_inside_no_grad() -> None:
+    from autograd import no_grad
+
+    with no_grad():
+        traced = trace(lambda x: x * x, 3.0, backend="python")
+    assert traced(2.0) == (4.0, 4.0)

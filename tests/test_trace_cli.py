@@ -20,7 +20,7 @@ def test_code_prints_the_straight_line_program_named_after_the_variables(capsys)
     lines = source.splitlines()
     assert lines[0] == "def program(x1, w1, x2, w2, b):"
     assert "    out = tanh(t4)" in lines
-    assert "    g_t4 = 1.0 - out * out" in lines
+    assert "    g_t4 = (1.0 - out) * (1.0 + out)" in lines
     assert lines[-1] == "    return out, (g_x1, g_w1, g_x2, g_w2, g_b), ()"
     # the printed program runs, and gives what backward() gives
     namespace = dict(vars(ops))

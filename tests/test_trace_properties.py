@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from autograd import Value, linear, ops, trace
 from autograd.trace.python import compile_source
-from autograd.value import max_shift
+from autograd.value import binary_cross_entropy, max_shift
 from tests.test_trace import assert_exact, bits, compiled, engine
 
-UNARY = ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos"]
-BINARY = ["+", "*", "/", "**", "max_shift"]
+UNARY = ["exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos"]
+BINARY = ["+", "*", "/", "**", "max_shift", "binary_cross_entropy"]
 N_INPUTS = 3
 
 numbers = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
@@ -68,6 +68,8 @@ def run(program: list, leaves: tuple[Value, ...]) -> Value:
             pool.append(a.leaky_relu(step[2]))
         elif name == "max_shift":
             pool.append(max_shift(a, operand(step[2])))
+        elif name == "binary_cross_entropy":
+            pool.append(binary_cross_entropy(a, operand(step[2])))
         else:
             b = operand(step[2])
             pool.append({"+": a + b, "*": a * b, "/": a / b, "**": a**b}[name])
@@ -104,8 +106,8 @@ def _exact_elementwise(function: Any) -> Any:
 EXACT_NUMPY = types.SimpleNamespace(
     **{name: getattr(np, name) for name in dir(np) if not name.startswith("__")}
 )
-for _name, _function in {"exp": ops.exp, "log": ops.log, "tanh": math.tanh, "sin": ops.sin,
-                         "cos": ops.cos, "power": ops.power}.items():  # fmt: skip
+for _name, _function in {"exp": ops.exp, "log": ops.log, "log1p": ops.log1p, "tanh": math.tanh,
+                         "sin": ops.sin, "cos": ops.cos, "power": ops.power}.items():  # fmt: skip
     setattr(EXACT_NUMPY, _name, _exact_elementwise(_function))
 
 
@@ -130,3 +132,29 @@ def test_numpy_backends_write_the_engines_arithmetic_on_random_graphs(program, p
     expected = engine(fn, point)
     assert bits(got[0]) == bits(expected[0])
     assert [bits(g) for g in got[1]] == [bits(g) for g in expected[1]]
+
+
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "linear"]),
+    seed=st.integers(0, 1000),
+    points=st.lists(st.lists(numbers, min_size=3, max_size=3), min_size=1, max_size=3),
+)
+def test_fused_layers_of_any_shape_and_activation_agree_with_the_engine(
+    sizes, activation, seed, points
+) -> None:
+    import nn
+
+    model = nn.MLP(3, sizes, activation=activation, seed=seed)
+
+    def loss(x):
+        out = model(x)
+        outs = out if isinstance(out, list) else [out]
+        return linear([1.0] * len(outs), [o * o for o in outs], 0.0).sqrt()
+
+    traced = trace(loss, points[0], params=model.parameters(), backend="fused")
+    assert traced.backend == "fused", traced.fallbacks
+    if len(sizes) > 1 or sizes[0] > 1:
+        assert "@ W1.T" in traced.source
+    for point in points:
+        assert traced.check(point)

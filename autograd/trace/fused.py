@@ -30,10 +30,10 @@ def program(x_0, x_1, P, seed):
     b1 = P[b1_index]
     X1 = np.stack((x_0, x_1), axis=1)
     Z1 = X1 @ W1.T + b1
-    A1 = np.where(Z1 > 0, Z1, np.where(Z1 != Z1, Z1, 0.0))
+    A1 = np.where(Z1 < 0, 0.0, Z1)
     out = A1[:, 0] + A1[:, 1]
     ...
-    G_Z1 = np.where(Z1 > 0, 1.0, 0.0) * G_A1
+    G_Z1 = np.where(Z1 <= 0, 0.0, G_A1)
     G_X1 = G_Z1 @ W1
     GP[W1_index] += G_Z1.T @ X1
     GP[b1_index] += G_Z1.sum(axis=0)
@@ -58,6 +58,7 @@ from autograd.trace.symbolic import (
     Evaluator,
     Expr,
     LoweringError,
+    Spill,
     code,
 )
 from autograd.trace.tape import Instruction, Operand, Tape, Variable, split_variadic
@@ -257,7 +258,12 @@ class FusedProgram:
         grouping = _Grouping(tape)
         self._evaluator = Evaluator(NUMPY)
         self._location = grouping.location
-        self._namespace: dict[str, Any] = {"np": np, "inf": math.inf, "nan": math.nan}
+        self._namespace: dict[str, Any] = {
+            "np": np,
+            "inf": math.inf,
+            "nan": math.nan,
+            "STRONG_ZERO": 0.0,
+        }
         self._param_names: dict[Variable, str] = {}
         self._grad: dict[Variable, Any] = {}  # the gradient Expr of each standalone Variable
         self._matrix_grads: set[str] = set()  # the matrices whose G_ exists by now
@@ -337,8 +343,9 @@ class FusedProgram:
             return [f"{ins.out.name} = {bias_code} + P[{w}] @ P[{x}]"]
         self._unpack_params(ins, prologue)
         args = tuple(self._operand(a) for a in ins.args)
-        result = self._evaluator.forward(ins.op, args)
-        return [f"{ins.out.name} = {code(result, CONDITIONAL)}"]
+        with Spill(ins.out.name) as spill:
+            result = self._evaluator.forward(ins.op, args)
+        return [*spill.lines, f"{ins.out.name} = {code(result, CONDITIONAL)}"]
 
     def _unpack_params(self, ins: Instruction, prologue: list[str]) -> None:
         for a in ins.args:

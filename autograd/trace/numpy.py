@@ -11,10 +11,10 @@ are in the engine, not accidents to warn about.
 >>> from autograd.trace import trace
 >>> print(trace(lambda x: x.relu() * 2, 1.0, backend="numpy").source, end="")
 def program(x, seed):
-    t1 = np.where(x > 0, x, np.where(x != x, x, 0.0))
+    t1 = np.where(x < 0, 0.0, x)
     out = t1 * 2.0
     g_t1 = 2.0 * seed
-    g_x = np.where(x > 0, 1.0, 0.0) * g_t1
+    g_x = np.where(x <= 0, 0.0, g_t1)
     return out, (g_x,), ()
 """
 
@@ -56,7 +56,7 @@ class NumpyProgram:
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
         arguments = f"{arguments}, seed" if arguments else "seed"
         self.source = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
-        namespace = {"np": np, "inf": math.inf, "nan": math.nan}
+        namespace = {"np": np, "inf": math.inf, "nan": math.nan, "STRONG_ZERO": 0.0}
         self.function = compile_source(self.source, namespace, self.backend)
 
     def run_batch(

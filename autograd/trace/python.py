@@ -12,7 +12,7 @@ for bit. Gradients are named after what they belong to: ``g_w1`` is d out / d w1
 def program(x, y):
     t1 = x * y
     out = tanh(t1)
-    g_t1 = 1.0 - out * out
+    g_t1 = (1.0 - out) * (1.0 + out)
     g_x = y * g_t1
     g_y = x * g_t1
     return out, (g_x, g_y), ()
@@ -22,32 +22,50 @@ from __future__ import annotations
 
 import linecache
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import count
 from typing import Any
 
 from autograd import ops
-from autograd.trace.symbolic import ADD, ATOM, CONDITIONAL, PYTHON, Dialect, Evaluator, Expr, code
-from autograd.trace.tape import Operand, Tape, Variable
+from autograd.trace.symbolic import (
+    ADD,
+    ATOM,
+    CONDITIONAL,
+    PYTHON,
+    Dialect,
+    Evaluator,
+    Expr,
+    Spill,
+    code,
+)
+from autograd.trace.tape import Instruction, Operand, Tape, Variable
 
 _programs = count(1)
 
 
 def write_backward(
-    tape: Tape, evaluator: Evaluator, seed: Any, grad_of: dict[Variable, Any], in_place: bool = True
+    tape: Tape,
+    evaluator: Evaluator,
+    seed: Any,
+    grad_of: dict[Variable, Any],
+    in_place: bool = True,
+    instructions: Sequence[Instruction] | None = None,
+    totals: frozenset[Variable] = frozenset(),
 ) -> list[str]:
     """The backward pass as statements, one per edge; fills ``grad_of`` for every Variable.
 
     ``seed`` is the gradient of the output (the number 1.0, or a name). Shared by the
     Python and NumPy backends: only their dialects differ, and NumPy adds with ``g = g + c``
     rather than ``g += c``, which would change in place an array that ``g`` may share
-    (``g_a = g_t2`` makes two names of one array).
+    (``g_a = g_t2`` makes two names of one array). ``instructions`` walks only some of the
+    tape (in reverse); contributions to the Variables in ``totals`` go to running totals
+    ``G_name`` over a batch instead.
     """
     dialect = evaluator.dialect
     lines = []
-    if isinstance(tape.output, Variable):
+    if isinstance(tape.output, Variable) and tape.output not in grad_of:
         grad_of[tape.output] = seed
-    for instruction in reversed(tape.instructions):
+    for instruction in reversed(tape.instructions if instructions is None else instructions):
         g = grad_of.get(instruction.out)
         if g is None:  # cannot happen: every instruction leads to the output
             continue
@@ -58,7 +76,10 @@ def write_backward(
             if not isinstance(arg, Variable):
                 continue
             contribution = local * g  # the chain rule, as the engine computes it
-            if arg in grad_of and in_place:
+            if arg in totals:
+                lines.append(f"G_{arg.name} += {code(contribution, CONDITIONAL)}")
+                grad_of[arg] = Expr(f"G_{arg.name}", dialect, ATOM)
+            elif arg in grad_of and in_place:
                 lines.append(f"g_{arg.name} += {code(contribution, CONDITIONAL)}")
             elif arg in grad_of:
                 lines.append(f"g_{arg.name} = g_{arg.name} + {code(contribution, ADD + 1)}")
@@ -68,12 +89,16 @@ def write_backward(
     return lines
 
 
-def write_forward(tape: Tape, evaluator: Evaluator) -> list[str]:
-    """The forward pass as statements, one per instruction."""
+def write_forward(
+    tape: Tape, evaluator: Evaluator, instructions: Sequence[Instruction] | None = None
+) -> list[str]:
+    """The forward pass as statements, one per instruction (of ``instructions`` if given)."""
     lines = []
-    for instruction in tape.instructions:
+    for instruction in tape.instructions if instructions is None else instructions:
         args = tuple(_operand(a, evaluator.dialect) for a in instruction.args)
-        result = evaluator.forward(instruction.op, args)
+        with Spill(instruction.out.name) as spill:
+            result = evaluator.forward(instruction.op, args)
+        lines += spill.lines
         lines.append(f"{instruction.out.name} = {code(result, CONDITIONAL)}")
     return lines
 
@@ -121,8 +146,12 @@ class PythonProgram:
         )
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
         self.source = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
+        batch = _batch_source(tape, evaluator)
+        if batch is not None:
+            self.source += "\n\n" + batch
         namespace = dict(vars(ops), math=math, inf=math.inf, nan=math.nan)
         self.function = compile_source(self.source, namespace, self.backend)
+        self._batch = namespace.get("batch")
 
     def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
         """Value, input gradients and parameter gradients for one sample."""
@@ -133,6 +162,10 @@ class PythonProgram:
         import numpy as np
 
         rows = np.stack(columns, axis=1).tolist() if columns else [[]] * n
+        if self._batch is not None:
+            values, input_grads, totals = self._batch(rows, *params)
+            columns_of_grads = [np.array(g, dtype=float) for g in zip(*input_grads, strict=True)]
+            return np.array(values, dtype=float), columns_of_grads, totals
         values, input_grads, totals = [], [], [0.0] * len(params)
         for row in rows:
             value, grads, param_grads = self.function(*row, *params)
@@ -143,6 +176,51 @@ class PythonProgram:
         if not columns_of_grads:
             columns_of_grads = [np.zeros(n) for _ in columns]
         return np.array(values, dtype=float), columns_of_grads, totals
+
+
+def _batch_source(tape: Tape, evaluator: Evaluator) -> str | None:
+    """``batch(samples, *params)``: the program run over a batch, in one function.
+
+    What depends only on the parameters (an L2 penalty, say) is the same for every sample, so
+    it is computed once, before the loop over the samples; its gradient, being linear in the
+    gradient from above, is passed back once, after the loop, from the sum over the samples.
+    Contributions to a parameter go straight into its running total ``G_name``. None when
+    the output does not depend on the samples, or nothing does, or there are no parameters
+    (the loop of ``run_batch`` over ``program`` does as well then).
+    """
+    if not tape.params:
+        return None
+    shared: set[Variable] = set(tape.params)
+    for instruction in tape.instructions:
+        if all(a in shared for a in instruction.args if isinstance(a, Variable)):
+            shared.add(instruction.out)
+    per_sample = [i for i in tape.instructions if i.out not in shared]
+    once = [i for i in tape.instructions if i.out in shared]
+    if not isinstance(tape.output, Variable) or tape.output in shared or not tape.inputs:
+        return None
+    totals = frozenset(shared)
+    grad_of: dict[Variable, Any] = {}
+    loop = write_forward(tape, evaluator, per_sample)
+    loop += write_backward(tape, evaluator, 1.0, grad_of, True, per_sample, totals)
+    input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
+    loop.append(f"values.append({tape.output.name})")
+    loop.append(f"input_grads.append(({_tuple(input_grads, tape.inputs)}))")
+    for variable in shared:
+        grad_of.setdefault(variable, Expr(f"G_{variable.name}", evaluator.dialect, ATOM))
+    after = write_backward(tape, evaluator, 1.0, grad_of, True, once, totals)
+    samples = ", ".join(v.name for v in tape.inputs)
+    param_totals = ", ".join(f"G_{v.name}" for v in tape.params)
+    lines = [
+        *write_forward(tape, evaluator, once),
+        *(f"G_{v.name} = 0.0" for v in (*tape.params, *(i.out for i in once))),
+        "values, input_grads = [], []",
+        f"for {samples}{',' if len(tape.inputs) == 1 else ''} in samples:",
+        *(f"    {line}" for line in loop),
+        *after,
+        f"return values, input_grads, ({_tuple(param_totals, tape.params)})",
+    ]
+    arguments = ", ".join(["samples", *(v.name for v in tape.params)])
+    return f"def batch({arguments}):\n" + "".join(f"    {line}\n" for line in lines)
 
 
 def _tuple(items: str, variables: tuple) -> str:

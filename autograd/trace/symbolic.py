@@ -33,7 +33,7 @@ from autograd.ops import Op
 from autograd.trace.tape import split_variadic
 
 # Operator precedence, for printing no more parentheses than Python needs.
-CONDITIONAL, COMPARE, ADD, MUL, UNARY, ATOM = 10, 40, 60, 70, 80, 100
+CONDITIONAL, COMPARE, BITWISE, ADD, MUL, UNARY, ATOM = 10, 40, 50, 60, 70, 80, 100
 
 
 class LoweringError(Exception):
@@ -43,15 +43,36 @@ class LoweringError(Exception):
 class Expr:
     """A number in generated code: the code that computes it, and how tightly it binds."""
 
-    __slots__ = ("code", "dialect", "negation_of", "precedence")
+    __slots__ = (
+        "choice",
+        "code",
+        "depth",
+        "dialect",
+        "masked",
+        "negation_of",
+        "precedence",
+        "reciprocal_of",
+    )
 
     def __init__(
-        self, code: str, dialect: Dialect, precedence: int = ATOM, negation_of: Any = None
+        self,
+        code: str,
+        dialect: Dialect,
+        precedence: int = ATOM,
+        negation_of: Any = None,
+        depth: int = 0,
     ) -> None:
         self.code = code
         self.dialect = dialect
         self.precedence = precedence
         self.negation_of = negation_of
+        self.depth = depth  # how deeply its operations nest: CPython's compiler has a limit
+        self.choice: tuple[Any, Any, Any] | None = None  # NumPy's where(c, x, y): (c, x, y)
+        # A NumPy value that is a strong zero (ops.StrongZero) where a condition holds:
+        # (condition, the value elsewhere). Its product with g is 0 there, whatever g is.
+        self.masked: tuple[Expr, Any] | None = None
+        # 1 / b from ops.reciprocal: where it overflows, its product with g is g / b.
+        self.reciprocal_of: Any = None
 
     def __repr__(self) -> str:
         return self.code
@@ -107,6 +128,9 @@ class Expr:
     def log(self) -> Expr:
         return self.dialect.call("log", self)
 
+    def log1p(self) -> Expr:
+        return self.dialect.call("log1p", self)
+
     def sqrt(self) -> Expr:
         return self.dialect.call("sqrt", self)
 
@@ -146,7 +170,9 @@ class Expr:
 
 
 def constant(x: Any) -> str:
-    """A plain number as code: ``2.0``, ``-1.0``, ``inf``, ``nan``."""
+    """A plain number as code: ``2.0``, ``-1.0``, ``inf``, ``nan``, ``STRONG_ZERO``."""
+    if isinstance(x, ops.StrongZero):
+        return "STRONG_ZERO"
     if isinstance(x, bool):
         return repr(x)
     return repr(float(x)) if isinstance(x, float) else repr(x)
@@ -166,10 +192,50 @@ def _dialect_of(*operands: Any) -> Dialect:
     return next(x.dialect for x in operands if isinstance(x, Expr))
 
 
+def _depth(x: Any) -> int:
+    return x.depth if isinstance(x, Expr) else 0
+
+
+# CPython's compiler recurses once per nested operation and gives up near a thousand or so
+# levels (a linear node of 20,000 terms is one chain of 40,000 operations).
+SPILL_DEPTH = 200
+
+
+class Spill:
+    """Statements that name parts of a deep expression, to be written before its own.
+
+    ``b + w1 * x1 + ... + wn * xn`` becomes ``t1_part1 = b + ... + w200 * x200`` and then
+    ``t1 = t1_part1 + ...``: the same operations in the same order, so the same result.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.lines: list[str] = []
+
+    def __enter__(self) -> Spill:
+        self._saved = getattr(_local, "spill", None)
+        _local.spill = self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _local.spill = self._saved
+
+    def name(self, x: Expr) -> Expr:
+        name = f"{self.prefix}_part{len(self.lines) + 1}"
+        self.lines.append(f"{name} = {code(x, CONDITIONAL)}")
+        return Expr(name, x.dialect, ATOM)
+
+
 def _binary(a: Any, symbol: str, b: Any, precedence: int) -> Expr:
     """``a symbol b`` for a left-associative operator: the right side needs tighter binding."""
+    spill = getattr(_local, "spill", None)
+    if spill is not None and max(_depth(a), _depth(b)) >= SPILL_DEPTH:
+        if _depth(a) >= _depth(b):
+            a = spill.name(a)
+        else:
+            b = spill.name(b)
     text = f"{code(a, precedence)} {symbol} {code(b, precedence + 1)}"
-    return Expr(text, _dialect_of(a, b), precedence)
+    return Expr(text, _dialect_of(a, b), precedence, depth=max(_depth(a), _depth(b)) + 1)
 
 
 def _add(a: Any, b: Any) -> Expr:
@@ -179,6 +245,15 @@ def _add(a: Any, b: Any) -> Expr:
 
 
 def _multiply(a: Any, b: Any) -> Any:
+    for special, other in ((a, b), (b, a)):  # products that ops defines otherwise (NumPy)
+        if isinstance(special, Expr) and special.masked is not None:
+            condition, elsewhere = special.masked
+            return special.dialect.call("where", condition, 0.0, _multiply(elsewhere, other))
+        if isinstance(special, Expr) and special.reciprocal_of is not None:
+            divisor = special.reciprocal_of
+            overflowed = _binary(special.dialect.call("isinf", special), "&", divisor != 0, BITWISE)
+            product = _binary(special, "*", other, MUL)
+            return special.dialect.call("where", overflowed, other / divisor, product)
     # 1.0 * x is x and -1.0 * x is -x in IEEE 754, bit for bit (nan and -0.0 included).
     for one, x in ((a, b), (b, a)):
         if not isinstance(one, Expr) and type(one) in (float, int):
@@ -228,7 +303,8 @@ class PythonDialect(Dialect):
     calls_branching_helpers = True
 
     def call(self, function: str, *args: Any) -> Expr:
-        return Expr(f"{function}({_arguments(self, args)})", self)
+        depth = max(map(_depth, args), default=0) + 1
+        return Expr(f"{function}({_arguments(self, args)})", self, depth=depth)
 
     def math_call(self, function: str, *args: Any) -> Expr:
         # ops.tanh is math.tanh, and ops.exp is math.exp with inf for an overflow: where
@@ -261,7 +337,8 @@ class NumpyDialect(Dialect):
     name = "numpy"
 
     def call(self, function: str, *args: Any) -> Expr:
-        return Expr(f"np.{function}({_arguments(self, args)})", self)
+        depth = max(map(_depth, args), default=0) + 1
+        return Expr(f"np.{function}({_arguments(self, args)})", self, depth=depth)
 
     def math_call(self, function: str, *args: Any) -> Expr:
         return self.call(_NUMPY_NAMES.get(function, function), *args)
@@ -273,13 +350,42 @@ class NumpyDialect(Dialect):
         return self.call("power", a, b)
 
     def where(self, condition: Expr, if_true: Any, if_false: Any) -> Any:
-        return self.call("where", condition, if_true, if_false)
+        inner = getattr(if_false, "choice", None)
+        if inner is not None and code(inner[1], ATOM) == code(if_true, ATOM):
+            # where(c1, x, where(c2, x, y)) is where(c1 | c2, x, y): one pass over the data
+            condition = _binary(condition, "|", inner[0], BITWISE)
+            if_false = inner[2]
+        result = self.call("where", condition, if_true, if_false)
+        result.choice = (condition, if_true, if_false)
+        # A strong zero on one side (relu's mask) stays one: see Expr.masked.
+        if isinstance(if_true, ops.StrongZero) and not _is_masked(if_false):
+            result.masked = (condition, if_false)
+        elif isinstance(if_false, ops.StrongZero) and not _is_masked(if_true):
+            result.masked = (self.call("logical_not", condition), if_true)
+        elif _is_masked(if_true) or _is_masked(if_false):
+            raise LoweringError("a strong zero under more than one condition")
+        return result
+
+    def reciprocal(self, b: Any) -> Expr:
+        """ops.reciprocal: 1 / b, whose product with g is g / b where 1 / b overflows."""
+        result = self.divide(1.0, b)
+        result.reciprocal_of = b
+        return result
+
+
+def _is_masked(x: Any) -> bool:
+    return isinstance(x, ops.StrongZero) or (isinstance(x, Expr) and x.masked is not None)
 
 
 PYTHON, NUMPY = PythonDialect(), NumpyDialect()
 
 
 # -- running the table's code on names ------------------------------------------------------
+
+
+# Helpers whose result is a float subclass with its own product (ops.Reciprocal): running their
+# code on names cannot see that, so a dialect that cannot call them by name writes them itself.
+_SPECIAL_HELPERS = {"reciprocal"}
 
 
 class _NewBranch(Exception):
@@ -387,8 +493,13 @@ class Evaluator:
         def run(*args: Any) -> Any:
             if not any(isinstance(a, Expr) for a in _flat(args)):
                 return helper(*args)  # numbers only: the real helper, a constant
+            special = getattr(dialect, name, None)
+            if special is not None and name in _SPECIAL_HELPERS:
+                return special(*args)
             if not dialect.calls_branching_helpers:
                 return copy(*args)
+            if helper.__code__.co_exceptiontable:  # it catches what names cannot raise
+                return dialect.call(name, *args)
             depth = getattr(_local, "by_name", 0)
             _local.by_name = depth + 1
             try:
