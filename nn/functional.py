@@ -179,8 +179,10 @@ def _logit_values(logits: object, what: str) -> list[Value]:
     return [_as_value(v, what) for v in logits]
 
 
-def _shift(values: list[Value]) -> Value:
-    """The largest value, by which softmax and log-sum-exp shift so that no ``exp`` overflows.
+def _shifted_log_sum_exp(values: list[Value], target: int) -> Value:
+    """``log(sum(exp(v))) - v[target]`` as PyTorch computes it: shifted by the largest value m,
+    as ``log(sum(exp(v - m))) - (v[target] - m)``, never adding m back (which would round the
+    loss to the spacing of m: 1e-10 for logits near 1e6).
 
     The shift is a node of the graph (``max_shift``: no gradient) rather than a number read
     from the Values, so a traced loss recomputes it for every sample. Where the largest value
@@ -189,15 +191,6 @@ def _shift(values: list[Value]) -> Value:
     m = max_shift(values[0], values[0])
     for v in values[1:]:
         m = max_shift(m, v)
-    return m
-
-
-def _shifted_log_sum_exp(values: list[Value], target: int) -> Value:
-    """``log(sum(exp(v))) - v[target]`` as PyTorch computes it: shifted by the largest value m
-    (``_shift``), as ``log(sum(exp(v - m))) - (v[target] - m)``, never adding m back (which
-    would round the loss to the spacing of m: 1e-10 for logits near 1e6).
-    """
-    m = _shift(values)
     return _sum([(v - m).exp() for v in values]).log() - (values[target] - m)
 
 
@@ -210,7 +203,7 @@ def softmax(values: Sequence[Scalar]) -> list[Value]:
     [0.5, 0.5]
     """
     values = _logit_values(values, "softmax values")
-    m = _shift(values)
+    m = max(v.data for v in values)
     exps = [(v - m).exp() for v in values]
     total = _sum(exps)
     return [e / total for e in exps]
