@@ -273,3 +273,31 @@ def test_compiled_fit_diverges_in_the_same_epoch_with_the_same_error(backend):
         errors[choice] = str(caught.value), model.state_dict()
     assert errors[backend][0] == errors["off"][0]
     assert errors[backend][1] == pytest.approx(errors["off"][1], rel=1e-6)
+
+
+def refuse_to_trace(*args, **kwargs):
+    raise TraceError("this tracer refuses everything")
+
+
+def test_train_command_says_in_one_line_that_auto_fell_back(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("nn.compiled.trace", refuse_to_trace)
+    args = ["train", "--epochs", "1", "--samples", "8", "--hidden", "2", "--out", str(tmp_path),
+            "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "note: fit(compile='auto') trains with the dynamic engine instead: "
+        "this tracer refuses everything"
+    ]
+
+
+def test_train_command_with_a_backend_that_cannot_compile_exits_1_in_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr("nn.compiled.trace", refuse_to_trace)
+    args = ["train", "--epochs", "1", "--samples", "8", "--hidden", "2", "--out", str(tmp_path),
+            "--no-progress", "--compile", "fused"]  # fmt: skip
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err == "error: this tracer refuses everything\n"
+    assert not (tmp_path / "model.json").exists()
