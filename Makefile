@@ -21,8 +21,9 @@ test: $(STAMP) graphviz
 # Everything make test needs, without running it (.ci/run adds torch in between).
 deps: $(STAMP) graphviz
 
+# One thread for NumPy's BLAS, as for PyTorch (torch.set_num_threads(1)): the same machine for all.
 bench: $(STAMP) $(VENV)/.bench-installed
-	$(BIN)/python benchmarks/run.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/run.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

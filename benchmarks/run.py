@@ -9,6 +9,9 @@ above the chain's depth to finish a 100,000-node chain at all, so it runs in a t
 large stack and a raised limit; ``deepest chain`` shows what it manages without that help.
 Beside them, two floors: the chain on plain floats with no graph, and on ``floor_engine.py``,
 the least an engine can do whose nodes are Python objects (as ours and micrograd's are).
+Then the training-step tables of ``mlp_step.py`` (the dynamic engine, each compiled backend,
+hand-written floats, micrograd and PyTorch on two workloads) and ``fit_demo.py`` (the whole fit
+of ``make demo`` with each ``--compile`` choice).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
+import fit_demo  # beside this script
 import mlp_step  # beside this script
 from floor_engine import FloorValue  # beside this script
 
@@ -323,7 +327,9 @@ def main() -> None:
     scaling = [
         (size, chain_times(autograd.Value, size, max(2, 10**6 // size))[1]) for size in sizes
     ]
-    step_rows = mlp_step.measure_ours(repeats)
+    fit_rows = fit_demo.measure()
+    step_works = (mlp_step.demo(), mlp_step.spirals())
+    step_ours = [mlp_step.measure_ours(work, repeats) for work in step_works]
     for _ in range(WARM_UP_CALLS):  # as in chain_times: timed once specialized
         float_chain(100)
     floor = best_ns(lambda: float_chain(n), repeats) / n
@@ -338,18 +344,24 @@ def main() -> None:
         with collector(False):
             f, b, free = in_big_stack(lambda: chain_times(mg, n, repeats))
         rows.append(("micrograd 0.1.0, gc off", f, b, free, mem, ""))
-        step_rows += mlp_step.measure_micrograd(repeats)
     rows.append(floor_row)
     # Checked last, since they run micrograd too, but before anything is reported.
     check_same_gradients(n)
-    mlp_step.check_same_gradients()
+    # The training-step peers (micrograd and PyTorch) check their own gradients as they go.
+    step_rows = [
+        ours + mlp_step.measure_peers(work, repeats)
+        for work, ours in zip(step_works, step_ours, strict=True)
+    ]
 
     print(f"Python {sys.version.split()[0]}, chain of {n:,} operations, best of {repeats}\n")
     print_chain_table(rows, ours_f + ours_b)
     print()
     print_scaling(scaling)
+    for work, rows in zip(step_works, step_rows, strict=True):
+        print()
+        mlp_step.print_table(work, rows)
     print()
-    mlp_step.print_table(step_rows)
+    fit_demo.print_table(fit_rows)
 
 
 def print_chain_table(rows: list, ours_total: float) -> None:

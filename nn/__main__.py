@@ -16,13 +16,15 @@ import math
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autograd import Value, linear
+from autograd import TraceError, Value, linear
 from autograd.cli import ArgumentParser, refuse, run, whole_number_from
 from autograd.files import check_writable, write_atomically
 from nn import datasets
+from nn.compiled import COMPILE_CHOICES
 from nn.functional import cross_entropy, hinge_loss
 from nn.io import save
 from nn.layers import ACTIVATIONS, MLP
@@ -112,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the folder to write the model and plots to, made if missing "
                             "(default: out)")  # fmt: skip
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--compile", choices=COMPILE_CHOICES, default="auto",
+                       help="train with the loss compiled by autograd.trace on this backend; "
+                            "auto picks the fastest and falls back to the dynamic engine "
+                            "(off) with a warning where it cannot (default: auto)")  # fmt: skip
     train.set_defaults(command_parser=train)  # its errors begin "python -m nn train: error:"
     return parser
 
@@ -167,17 +173,23 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"data: {args.dataset}, {len(X)} training and {len(X_val)} validation samples")
     print(
         f"model: {model}, {len(model.parameters())} parameters; {args.optimizer} lr {lr:g} "
-        f"decaying to {lr / 10:g}, {loss.__name__} + {L2:g} * l2_penalty, {args.epochs} epochs"
+        f"decaying to {lr / 10:g}, {loss.__name__} + {L2:g} * l2_penalty, {args.epochs} epochs, "
+        f"compile {args.compile}"
     )
     try:
-        history = fit(
-            model, X, y, loss=loss, optimizer=optimizer, epochs=args.epochs,
-            batch_size=args.batch_size, validation=(X_val, y_val), l2=L2,
-            scheduler=scheduler, seed=args.seed, progress=not args.no_progress,
-        )  # fmt: skip
-    except TrainingDivergedError as error:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            history = fit(
+                model, X, y, loss=loss, optimizer=optimizer, epochs=args.epochs,
+                batch_size=args.batch_size, validation=(X_val, y_val), l2=L2,
+                scheduler=scheduler, seed=args.seed, progress=not args.no_progress,
+                compile=args.compile,
+            )  # fmt: skip
+    except (TrainingDivergedError, TraceError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
+    for warning in caught:  # fit's fallback to the dynamic engine, said in one line
+        print(f"note: {warning.message}", file=sys.stderr)
     trained = time.perf_counter() - started
     print(
         f"final: loss {history.loss[-1]:.4f}, train accuracy {history.accuracy[-1]:.1%}, "

@@ -25,6 +25,7 @@ from typing import Any
 
 from autograd import Value, no_grad
 from nn import functional as F
+from nn.compiled import CompiledTraining, check_compile_choice
 from nn.functional import l2_penalty
 from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
 from nn.module import Module
@@ -155,6 +156,7 @@ def fit(
     accuracy: Accuracy | None = None,
     seed: int | None = 0,
     progress: bool = True,
+    compile: str = "auto",
 ) -> History:
     """Train ``model`` on ``(X, y)`` for ``epochs`` epochs and return the ``History``.
 
@@ -169,6 +171,12 @@ def fit(
         accuracy: ``accuracy(outputs, targets) -> float``; by default the one for ``loss``.
         seed: seeds the shuffling of mini-batches (None: fresh entropy each call).
         progress: show a progress bar (only on a terminal or in a notebook).
+        compile: ``"auto"`` traces the per-sample loss once with ``autograd.trace`` and trains
+            with the compiled code (``nn.compiled``), checked against the dynamic engine on
+            the first batch; if the loss cannot be traced, is not a mean of per-sample terms
+            or does not match, it warns once and trains with the dynamic engine. ``"off"``
+            builds a graph per sample; ``"python"``, ``"numpy"`` or ``"fused"`` asks for one
+            backend and raises ``TraceError`` where ``"auto"`` would fall back.
 
     A loss or a weight that stops being finite raises ``TrainingDivergedError`` naming the epoch;
     the weights from before that step are kept.
@@ -200,18 +208,21 @@ def fit(
             raise ValueError("fit patience needs validation data: pass validation=(X_val, y_val)")
     if isinstance(l2, bool) or not isinstance(l2, int | float) or not 0 <= l2 < math.inf:
         raise ValueError(f"fit l2 must be a finite number >= 0, got {l2!r}")
+    compile = check_compile_choice(compile)
     score = accuracy if accuracy is not None else accuracy_for(loss)
     _check_outputs_suit_loss(model, X[0], y, loss)
 
     params = model.parameters()
+    compiled = CompiledTraining.build(compile, model, loss, X, y, l2=l2, validation=validation)
     layers = _layer_groups(model)
     rng = random.Random(seed)
     history = History(grad_norm={name: [] for name in layers})
     best_loss, best_state, waited = math.inf, None, 0
     bar = _progress_bar(epochs) if progress else None
     try:
+        # Training mode for the whole run: evaluate() puts back the mode it found.
+        model.train()
         for epoch in range(1, epochs + 1):
-            model.train()
             order = list(range(len(X)))
             rng.shuffle(order)
             total, outputs, targets = 0.0, [None] * len(X), [None] * len(X)
@@ -219,15 +230,21 @@ def fit(
             n_batches = 0
             for start in range(0, len(X), batch_size):
                 batch = order[start : start + batch_size]
-                batch_out = [model(X[i]) for i in batch]
-                batch_y = [y[i] for i in batch]
-                batch_loss = loss(batch_out, batch_y)
-                if l2:
-                    batch_loss = batch_loss + l2 * l2_penalty(params)
-                if not math.isfinite(batch_loss.data):
-                    raise _diverged(f"the loss became {batch_loss.data!r}", epoch, optimizer)
-                optimizer.zero_grad()
-                batch_loss.backward()
+                if compiled is not None and compiled.checked:
+                    optimizer.zero_grad()
+                    batch_loss, batch_out = compiled.train(batch)
+                else:
+                    graph, batch_out = _dynamic_batch(model, loss, params, l2, X, y, batch)
+                    batch_loss = graph.data
+                    if math.isfinite(batch_loss):
+                        optimizer.zero_grad()
+                        graph.backward()
+                    if compiled is not None and math.isfinite(batch_loss):
+                        l2_term = l2 * l2_penalty(params).data if l2 else 0.0
+                        if not compiled.check_first_batch(batch, y, batch_loss, batch_out, l2_term):
+                            compiled = None
+                if not math.isfinite(batch_loss):
+                    raise _diverged(f"the loss became {batch_loss!r}", epoch, optimizer)
                 before = [p.data for p in params]
                 optimizer.step()
                 if not all(math.isfinite(p.data) for p in params):
@@ -236,9 +253,9 @@ def fit(
                     raise _diverged("a step made weights infinite or NaN", epoch, optimizer)
                 for name, group in layers.items():
                     norms[name] += math.sqrt(math.fsum(p.grad * p.grad for p in group))
-                total += batch_loss.data * len(batch)
+                total += batch_loss * len(batch)
                 for i, out in zip(batch, batch_out, strict=True):
-                    outputs[i] = _detach(out)
+                    outputs[i] = out
                     targets[i] = y[i]
                 n_batches += 1
             history.loss.append(total / len(X))
@@ -247,7 +264,13 @@ def fit(
             for name in layers:
                 history.grad_norm[name].append(norms[name] / n_batches)
             if validation is not None:
-                val_loss, val_accuracy = evaluate(model, *validation, loss=loss, accuracy=score)
+                if compiled is not None and compiled.validation is not None:
+                    val_loss, val_accuracy = compiled.evaluate(
+                        validation[1], score, lambda: evaluate(model, *validation, loss=loss,
+                                                                accuracy=score)
+                    )  # fmt: skip
+                else:
+                    val_loss, val_accuracy = evaluate(model, *validation, loss=loss, accuracy=score)
                 history.val_loss.append(val_loss)
                 history.val_accuracy.append(val_accuracy)
                 if val_loss < best_loss:
@@ -383,6 +406,17 @@ def _detach(out: Any) -> Any:
     if isinstance(out, Value):
         return out.data
     return [v.data if isinstance(v, Value) else v for v in out]
+
+
+def _dynamic_batch(
+    model: Module, loss: Loss, params: list[Value], l2: float, X: list, y: list, batch: list[int]
+) -> tuple[Value, list[Any]]:
+    """The batch loss as a graph (L2 term included) and each sample's outputs as numbers."""
+    batch_out = [model(X[i]) for i in batch]
+    batch_loss = loss(batch_out, [y[i] for i in batch])
+    if l2:
+        batch_loss = batch_loss + l2 * l2_penalty(params)
+    return batch_loss, [_detach(out) for out in batch_out]
 
 
 def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
