@@ -486,11 +486,11 @@ class FusedProgram:
         """Per-sample values and input gradients, and each parameter's gradient summed."""
         seed = np.ones(n)
         with np.errstate(all="ignore"):
-            value, input_grads, totals = self.function(*columns, np.array(params, float), seed)
-        values = np.broadcast_to(value, (n,))
-        return values, [np.broadcast_to(g, (n,)) for g in input_grads], totals
+            value, input_grads, totals = self.function(*columns, np.asarray(params, float), seed)
+        return value, input_grads, totals  # arrays of n numbers, or one number for all
 
     def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
         """Value, input gradients and parameter gradients for one sample."""
-        values, input_grads, totals = self.run_batch([np.array([x]) for x in inputs], params, 1)
-        return float(values[0]), tuple(float(g[0]) for g in input_grads), tuple(totals.tolist())
+        value, input_grads, totals = self.run_batch([np.array([x]) for x in inputs], params, 1)
+        first = [float(np.ravel(a)[0]) for a in (value, *input_grads)]
+        return first[0], tuple(first[1:]), tuple(totals.tolist())

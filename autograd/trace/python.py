@@ -162,6 +162,7 @@ class PythonProgram:
         import numpy as np
 
         rows = np.stack(columns, axis=1).tolist() if columns else [[]] * n
+        params = params.tolist() if isinstance(params, np.ndarray) else params  # Python floats
         if self._batch is not None:
             values, input_grads, totals = self._batch(rows, *params)
             columns_of_grads = [np.array(g, dtype=float) for g in zip(*input_grads, strict=True)]
