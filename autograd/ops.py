@@ -153,13 +153,18 @@ class Reciprocal(float):
 
 
 def reciprocal(b: Any) -> Any:
-    """``1 / b``, as a ``Reciprocal`` where it overflows for a tiny but nonzero float ``b``."""
+    """``1 / b``, as a ``Reciprocal`` where it overflows for a tiny but nonzero ``b``.
+
+    ``b`` may be a Value (``create_graph=True``): its Reciprocal then divides a Value gradient
+    by ``b``, recording the division, so the result can be differentiated again.
+    """
     try:
         r = 1.0 / b
     except ZeroDivisionError:
         return math.copysign(INF, b)
-    if type(r) is float and (r == INF or r == -INF):  # b is tiny, not 0: 1 / b overflowed
-        r = Reciprocal(r)
+    data = r if type(r) is float else getattr(r, "data", None)
+    if type(data) is float and (data == INF or data == -INF):  # b is tiny, not 0: overflowed
+        r = Reciprocal(data)
         r.divisor = b
     return r
 

@@ -9,6 +9,12 @@ Numerical care, as in PyTorch: ``cross_entropy`` and ``softmax`` subtract the la
 before ``exp`` (log-sum-exp) and never add it back; ``binary_cross_entropy_with_logits`` only
 ever takes ``log1p(exp(-|x|))``; ``binary_cross_entropy`` is one node per sample with
 PyTorch's clamped logs and gradient.
+
+Every loss can be traced (``autograd.trace``): none branches on a number of its inputs, and a
+target may be a Value (a traced argument), which then gets its gradient as in PyTorch. Checks
+that must read a number (a probability in [0, 1], a hinge target of -1 or +1) run on plain
+numbers and, outside a trace, on Values; inside a trace a Value's number is a different one on
+every call, so they cannot run there: see each loss for what its compiled code does instead.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import reprlib
 from collections.abc import Collection, Sequence
 
 from autograd import Value, linear
+from autograd.trace import is_tracing
 from autograd.value import binary_cross_entropy as _binary_cross_entropy
 from autograd.value import max_shift
 
@@ -39,6 +46,18 @@ def _as_float(x: object, what: str) -> float:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
     raise TypeError(f"{what} must be a real number or a Value, got {type(x).__name__}")
+
+
+def _as_target(t: object, what: str) -> Value | float:
+    """A target as a float, or as itself when it is a Value: a traced argument stays one."""
+    return t if isinstance(t, Value) else _as_float(t, what)
+
+
+def _known(x: Value | float) -> float | None:
+    """The number of ``x`` for a check, or None inside a trace, where it changes per call."""
+    if not isinstance(x, Value):
+        return x
+    return None if is_tracing() else x.data
 
 
 def _is_single(x: object) -> bool:
@@ -116,6 +135,10 @@ def binary_cross_entropy(
     and the gradient is ``(p - t) / max(p (1 - p), 1e-12)``, finite even there. Prefer
     ``binary_cross_entropy_with_logits``, which never saturates.
 
+    A probability outside [0, 1] raises ValueError. Inside a trace the probability is not known
+    when the program is made, so its compiled code cannot raise: for such a probability it
+    returns a ``nan`` loss (a log of a negative number), as a signal that training stops at.
+
     >>> round(binary_cross_entropy(Value(0.8), 1.0).data, 6)
     0.223144
     >>> binary_cross_entropy(Value(0.0), 1.0).data
@@ -124,10 +147,11 @@ def binary_cross_entropy(
     terms = []
     for p, t in _pairs("binary_cross_entropy", prob, target):
         p = _as_value(p, "binary_cross_entropy probability")
-        t = _as_float(t, "binary_cross_entropy target")
-        if not 0.0 <= p.data <= 1.0:
+        t = _as_target(t, "binary_cross_entropy target")
+        number = _known(p)
+        if number is not None and not 0.0 <= number <= 1.0:
             raise ValueError(
-                f"binary_cross_entropy expects probabilities in [0, 1], got {p.data!r}; "
+                f"binary_cross_entropy expects probabilities in [0, 1], got {number!r}; "
                 "for unbounded scores use binary_cross_entropy_with_logits"
             )
         terms.append(_binary_cross_entropy(p, t))
@@ -153,11 +177,15 @@ def binary_cross_entropy_with_logits(
     """
     terms = []
     for x, t in _pairs("binary_cross_entropy_with_logits", logit, target):
+        # logsigmoid(x) = min(x, 0) - log1p(e^-|x|) without reading x, so a trace stays right
+        # for either sign. -|x| is -leaky_relu(-x, -1): its derivative at 0 is -1 (abs' is 0),
+        # so the gradient there is sigmoid(0) - t. And min(x, 0) is -relu(-x), added after the
+        # log1p term: the gradient of x then gets its three terms in the order of the smooth
+        # pieces this replaces (the one for x < 0 and the one for x >= 0), bit for bit.
+        neg_abs = -((-x).leaky_relu(-1.0))
+        log_sigmoid = -(neg_abs.exp().log1p()) - (-x).relu()
         x = _as_value(x, "binary_cross_entropy_with_logits logit")
-        t = _as_float(t, "binary_cross_entropy_with_logits target")
-        # logsigmoid(x) = min(x, 0) - log1p(e^-|x|), branching on the sign (rather than with
-        # relu and abs) so that each piece is smooth: the gradient at 0 is sigmoid(0) - t.
-        log_sigmoid = -((-x).exp().log1p()) if x.data >= 0 else x - x.exp().log1p()
+        t = _as_target(t, "binary_cross_entropy_with_logits target")
         terms.append(linear([1.0 - t, -1.0], [x, log_sigmoid], 0.0))
     return _mean(terms)
 
@@ -166,6 +194,9 @@ def hinge_loss(score: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scala
     """The max-margin loss ``max(0, 1 - t * score)`` for targets ``t`` in {-1, +1}, averaged.
 
     This is micrograd's demo loss; in PyTorch it is ``torch.relu(1 - t * score).mean()``.
+    A target other than -1 or +1 raises ValueError. Inside a trace a target that is a Value
+    (a traced argument) is not known when the program is made: its compiled code computes
+    ``max(0, 1 - t * score)`` for whatever ``t`` it is given, with no check.
 
     >>> hinge_loss([Value(2.0), Value(0.5), Value(0.5)], [1, 1, -1]).data
     0.6666666666666666
@@ -173,9 +204,10 @@ def hinge_loss(score: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scala
     terms = []
     for s, t in _pairs("hinge_loss", score, target):
         s = _as_value(s, "hinge_loss score")
-        t = _as_float(t, "hinge_loss target")
-        if t not in (-1.0, 1.0):
-            raise ValueError(f"hinge_loss targets must be -1 or +1, got {t!r}")
+        t = _as_target(t, "hinge_loss target")
+        number = _known(t)
+        if number is not None and number not in (-1.0, 1.0):
+            raise ValueError(f"hinge_loss targets must be -1 or +1, got {number!r}")
         # 1 + (-t) * s is exactly 1 - t * s, in one node instead of three.
         terms.append(linear([-t], [s], 1.0).relu())
     return _mean(terms)

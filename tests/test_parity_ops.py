@@ -391,3 +391,33 @@ def test_random_expressions_match_pytorch_at_any_point_with_any_gradient(tree, p
     scale = largest_term(out, seed)
     for x, g in zip(xs, theirs, strict=True):
         assert agree(x.grad, g, gradient=True, scale=scale), ([x.grad for x in xs], theirs)
+
+
+@pytest.mark.parametrize(
+    "build", [lambda a, b: (a / b) * 1e-20, lambda a, b: (b.log() + a) * 1e-20]
+)
+def test_grad_with_create_graph_divides_by_a_tiny_divisor_as_backward_does(build):
+    a, b = Value(1.0), Value(1e-310)
+    out = build(a, b)
+    out.backward()
+    first = grad(out, [a, b], create_graph=True)
+    assert [d.data for d in first] == [a.grad, b.grad]
+    assert math.isfinite(first[0].data) or math.isfinite(first[1].data)
+    grad(first[0] + first[1], [a, b])  # differentiable again, never raises
+
+
+@pytest.mark.parametrize("form", FORMS, ids=[form[1] for form in FORMS])
+@given(data=st.data())
+def test_grad_with_create_graph_gives_backwards_numbers_at_any_input(form, data):
+    _, label, n, ours, _, plain = form
+    args = tuple(data.draw(numbers) for _ in range(n + plain))
+    if label == "leaky_relu":
+        args = (args[0], 0.1)
+    if label == "binary_cross_entropy":
+        args = tuple(data.draw(st.floats(0, 1)) for _ in range(2))
+    values = [Value(a) for a in args[:n]]
+    out = ours(*values, *args[n:])
+    first = grad(out, values, create_graph=True)
+    out.backward()
+    for d, v in zip(first, values, strict=True):
+        assert close(d.data, v.grad, gradient=True), (args, d.data, v.grad)

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import ops
 from autograd.trace.python import compile_source
 from autograd.trace.symbolic import (
     ADD,
@@ -248,13 +249,65 @@ class _Grouping:
         return order
 
 
+def without_repeats(tape: Tape) -> Tape:
+    """The tape without the repeats of instructions that no gradient flows through: such an
+    instruction that does what an earlier one did (the same operation on the same arguments)
+    is removed, and its uses read the earlier one's result.
+
+    Log-sum-exp's shift (``max_shift``, whose derivatives are strong zeros) and its negation
+    are recomputed for every ``v - m``, and a loss written out for each class of a one-hot
+    target computes them once per class: over a batch each is a pass over the data. Every row
+    of the table is a function of its arguments alone, so the result is the same, and since
+    no gradient flows through these, every gradient is the same too, bit for bit. (Merging
+    repeats that carry gradients would add their gradients in another order, which loses the
+    digits of a sum that cancels, such as the gradient of a confident logit.)
+    """
+    evaluator = Evaluator(NUMPY)
+    carries: set[Variable] = {*tape.inputs, *tape.params}  # gradients flow back to these
+    same: dict[Variable, Variable] = {}
+    seen: dict[tuple, Variable] = {}
+    instructions = []
+    for ins in tape.instructions:
+        args = tuple(same.get(a, a) if isinstance(a, Variable) else a for a in ins.args)
+        if _passes_gradient(evaluator, ins.op, args, carries):
+            carries.add(ins.out)
+        else:
+            # Constants by their text: 0.0 and -0.0 (and each nan) are different arguments.
+            key = (ins.op.name, *(a if isinstance(a, Variable) else repr(a) for a in args))
+            if key in seen:
+                same[ins.out] = seen[key]
+                continue
+            seen[key] = ins.out
+        instructions.append(ins if args == ins.args else Instruction(ins.out, ins.op, args))
+    output = tape.output
+    return Tape(tape.inputs, tape.params, tuple(instructions), same.get(output, output))
+
+
+def _passes_gradient(evaluator: Evaluator, op: Any, args: tuple, carries: set[Variable]) -> bool:
+    """Whether a gradient reaches an input or parameter through this instruction: some
+    argument carries one, and its local derivative is not a strong zero (from the row)."""
+    carrying = [isinstance(a, Variable) and a in carries for a in args]
+    if not any(carrying):
+        return False
+    if op.variadic:
+        return True
+    symbols = tuple(Expr(f"a{k}", NUMPY, ATOM) for k in range(len(args)))
+    try:
+        local = evaluator.local_grads(op, symbols, Expr("out", NUMPY, ATOM))
+    except LoweringError:
+        return True
+    return any(
+        c and not isinstance(g, ops.StrongZero) for c, g in zip(carrying, local, strict=True)
+    )
+
+
 class FusedProgram:
     """The tape as ``program(*inputs, P, seed)`` with layers written as matrix products."""
 
     backend = "fused"
 
     def __init__(self, tape: Tape) -> None:
-        self.tape = tape
+        self.tape = tape = without_repeats(tape)
         grouping = _Grouping(tape)
         self._evaluator = Evaluator(NUMPY)
         self._location = grouping.location
@@ -393,9 +446,16 @@ class FusedProgram:
     def _contribute(self, v: Variable, contribution: Any) -> list[str]:
         """Add a per-sample contribution to v's gradient, wherever v lives."""
         text = code(contribution, CONDITIONAL)
+        # Adding a plain 0.0 (a max_shift's strong zero) changes no gradient but the sign of a
+        # -0.0, and gradients' zeros count without their sign: it is a pass over the data saved.
+        nothing = text == "0.0"
         if v in self._location:
             matrix, column = self._location[v]
+            if nothing and matrix.name in self._matrix_grads:
+                return []
             return self._add_to_matrix(matrix.name, str(column), text)
+        if nothing and v in self._grad:
+            return []
         if v in self._grad:  # not +=: g_v may share its array with another name
             return [f"g_{v.name} = g_{v.name} + {code(contribution, ADD + 1)}"]
         self._grad[v] = Expr(f"g_{v.name}", NUMPY, ATOM)
@@ -486,11 +546,11 @@ class FusedProgram:
         """Per-sample values and input gradients, and each parameter's gradient summed."""
         seed = np.ones(n)
         with np.errstate(all="ignore"):
-            value, input_grads, totals = self.function(*columns, np.array(params, float), seed)
-        values = np.broadcast_to(value, (n,))
-        return values, [np.broadcast_to(g, (n,)) for g in input_grads], totals
+            value, input_grads, totals = self.function(*columns, np.asarray(params, float), seed)
+        return value, input_grads, totals  # arrays of n numbers, or one number for all
 
     def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
         """Value, input gradients and parameter gradients for one sample."""
-        values, input_grads, totals = self.run_batch([np.array([x]) for x in inputs], params, 1)
-        return float(values[0]), tuple(float(g[0]) for g in input_grads), tuple(totals.tolist())
+        value, input_grads, totals = self.run_batch([np.array([x]) for x in inputs], params, 1)
+        first = [float(np.ravel(a)[0]) for a in (value, *input_grads)]
+        return first[0], tuple(first[1:]), tuple(totals.tolist())

@@ -51,6 +51,7 @@ def write_backward(
     in_place: bool = True,
     instructions: Sequence[Instruction] | None = None,
     totals: frozenset[Variable] = frozenset(),
+    memo: dict[tuple[str, int], Any] | None = None,
 ) -> list[str]:
     """The backward pass as statements, one per edge; fills ``grad_of`` for every Variable.
 
@@ -59,7 +60,9 @@ def write_backward(
     rather than ``g += c``, which would change in place an array that ``g`` may share
     (``g_a = g_t2`` makes two names of one array). ``instructions`` walks only some of the
     tape (in reverse); contributions to the Variables in ``totals`` go to running totals
-    ``G_name`` over a batch instead.
+    ``G_name`` over a batch instead. ``memo`` keeps each instruction's local derivatives for
+    the next pass written from the same tape (the Python backend writes two: the program and
+    the loop of its batch function), since running the rules on names is most of the cost.
     """
     dialect = evaluator.dialect
     lines = []
@@ -69,9 +72,14 @@ def write_backward(
         g = grad_of.get(instruction.out)
         if g is None:  # cannot happen: every instruction leads to the output
             continue
-        args = tuple(_operand(a, dialect) for a in instruction.args)
-        out = _operand(instruction.out, dialect)
-        local_grads = evaluator.local_grads(instruction.op, args, out)
+        key = ("local_grads", id(instruction))
+        local_grads = None if memo is None else memo.get(key)
+        if local_grads is None:
+            args = tuple(_operand(a, dialect) for a in instruction.args)
+            out = _operand(instruction.out, dialect)
+            local_grads = evaluator.local_grads(instruction.op, args, out)
+            if memo is not None:
+                memo[key] = local_grads
         for arg, local in zip(instruction.args, local_grads, strict=True):
             if not isinstance(arg, Variable):
                 continue
@@ -90,16 +98,25 @@ def write_backward(
 
 
 def write_forward(
-    tape: Tape, evaluator: Evaluator, instructions: Sequence[Instruction] | None = None
+    tape: Tape,
+    evaluator: Evaluator,
+    instructions: Sequence[Instruction] | None = None,
+    memo: dict[tuple[str, int], Any] | None = None,
 ) -> list[str]:
-    """The forward pass as statements, one per instruction (of ``instructions`` if given)."""
+    """The forward pass as statements, one per instruction (of ``instructions`` if given);
+    ``memo`` keeps each instruction's statements for another pass (see ``write_backward``)."""
     lines = []
     for instruction in tape.instructions if instructions is None else instructions:
-        args = tuple(_operand(a, evaluator.dialect) for a in instruction.args)
-        with Spill(instruction.out.name) as spill:
-            result = evaluator.forward(instruction.op, args)
-        lines += spill.lines
-        lines.append(f"{instruction.out.name} = {code(result, CONDITIONAL)}")
+        key = ("forward", id(instruction))
+        statements = None if memo is None else memo.get(key)
+        if statements is None:
+            args = tuple(_operand(a, evaluator.dialect) for a in instruction.args)
+            with Spill(instruction.out.name) as spill:
+                result = evaluator.forward(instruction.op, args)
+            statements = [*spill.lines, f"{instruction.out.name} = {code(result, CONDITIONAL)}"]
+            if memo is not None:
+                memo[key] = statements
+        lines += statements
     return lines
 
 
@@ -117,12 +134,15 @@ def gradient_code(grad: Any) -> str:
     return "0.0" if grad is None else code(grad, CONDITIONAL)
 
 
-def compile_source(source: str, namespace: dict[str, Any], backend: str) -> Callable:
-    """Compile generated source into ``namespace``; its lines show up in tracebacks."""
-    filename = f"<trace {backend} program {next(_programs)}>"
+def compile_source(
+    source: str, namespace: dict[str, Any], backend: str, name: str = "program"
+) -> Callable:
+    """Compile generated source into ``namespace`` and return the function ``name`` it
+    defines; its lines show up in tracebacks."""
+    filename = f"<trace {backend} {name} {next(_programs)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)  # our own generated code, never input
-    return namespace["program"]
+    return namespace[name]
 
 
 class PythonProgram:
@@ -136,8 +156,9 @@ class PythonProgram:
     def __init__(self, tape: Tape) -> None:
         evaluator = Evaluator(PYTHON)
         grad_of: dict[Variable, Any] = {}
-        body = write_forward(tape, evaluator)
-        body += write_backward(tape, evaluator, 1.0, grad_of)
+        memo: dict[tuple[str, int], Any] = {}  # each instruction's code, for the batch function
+        body = write_forward(tape, evaluator, memo=memo)
+        body += write_backward(tape, evaluator, 1.0, grad_of, memo=memo)
         input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
         param_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.params)
         body.append(
@@ -145,13 +166,21 @@ class PythonProgram:
             f"({_tuple(param_grads, tape.params)})"
         )
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
-        self.source = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
-        batch = _batch_source(tape, evaluator)
-        if batch is not None:
-            self.source += "\n\n" + batch
-        namespace = dict(vars(ops), math=math, inf=math.inf, nan=math.nan)
-        self.function = compile_source(self.source, namespace, self.backend)
-        self._batch = namespace.get("batch")
+        program = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
+        self._batch_text = _batch_source(tape, evaluator, memo)
+        self.source = program if self._batch_text is None else f"{program}\n\n{self._batch_text}"
+        self._namespace = dict(vars(ops), math=math, inf=math.inf, nan=math.nan)
+        self.function = compile_source(program, self._namespace, self.backend)
+        self._batch: Callable | None = None
+
+    def _batch_function(self) -> Callable | None:
+        """The ``batch`` function, compiled when first needed: CPython's compiler takes about
+        a second per 2 MiB of source, and a trace that is only ever called per sample (or
+        checked) never needs its batch loop."""
+        if self._batch is None and self._batch_text is not None:
+            compile_source(self._batch_text, self._namespace, self.backend, name="batch")
+            self._batch = self._namespace["batch"]
+        return self._batch
 
     def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
         """Value, input gradients and parameter gradients for one sample."""
@@ -162,8 +191,10 @@ class PythonProgram:
         import numpy as np
 
         rows = np.stack(columns, axis=1).tolist() if columns else [[]] * n
-        if self._batch is not None:
-            values, input_grads, totals = self._batch(rows, *params)
+        params = params.tolist() if isinstance(params, np.ndarray) else params  # Python floats
+        batch = self._batch_function()
+        if batch is not None:
+            values, input_grads, totals = batch(rows, *params)
             columns_of_grads = [np.array(g, dtype=float) for g in zip(*input_grads, strict=True)]
             return np.array(values, dtype=float), columns_of_grads, totals
         values, input_grads, totals = [], [], [0.0] * len(params)
@@ -178,7 +209,9 @@ class PythonProgram:
         return np.array(values, dtype=float), columns_of_grads, totals
 
 
-def _batch_source(tape: Tape, evaluator: Evaluator) -> str | None:
+def _batch_source(
+    tape: Tape, evaluator: Evaluator, memo: dict[tuple[str, int], Any] | None = None
+) -> str | None:
     """``batch(samples, *params)``: the program run over a batch, in one function.
 
     What depends only on the parameters (an L2 penalty, say) is the same for every sample, so
@@ -200,18 +233,18 @@ def _batch_source(tape: Tape, evaluator: Evaluator) -> str | None:
         return None
     totals = frozenset(shared)
     grad_of: dict[Variable, Any] = {}
-    loop = write_forward(tape, evaluator, per_sample)
-    loop += write_backward(tape, evaluator, 1.0, grad_of, True, per_sample, totals)
+    loop = write_forward(tape, evaluator, per_sample, memo)
+    loop += write_backward(tape, evaluator, 1.0, grad_of, True, per_sample, totals, memo)
     input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
     loop.append(f"values.append({tape.output.name})")
     loop.append(f"input_grads.append(({_tuple(input_grads, tape.inputs)}))")
     for variable in shared:
         grad_of.setdefault(variable, Expr(f"G_{variable.name}", evaluator.dialect, ATOM))
-    after = write_backward(tape, evaluator, 1.0, grad_of, True, once, totals)
+    after = write_backward(tape, evaluator, 1.0, grad_of, True, once, totals, memo)
     samples = ", ".join(v.name for v in tape.inputs)
     param_totals = ", ".join(f"G_{v.name}" for v in tape.params)
     lines = [
-        *write_forward(tape, evaluator, once),
+        *write_forward(tape, evaluator, once, memo),
         *(f"G_{v.name} = 0.0" for v in (*tape.params, *(i.out for i in once))),
         "values, input_grads = [], []",
         f"for {samples}{',' if len(tape.inputs) == 1 else ''} in samples:",

@@ -231,17 +231,17 @@ class Traced:
             params = [p.data for p in self.params]
         elif len(params) != len(self.params):
             raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
-        values, input_grads, param_totals = self._program.run_batch(
-            columns, [float(x) for x in params], n
-        )
+        # One array, not a list of floats: a training loop passes thousands every step.
+        params = np.array(params, dtype=float).reshape(len(self.params))
+        values, input_grads, param_totals = self._program.run_batch(columns, params, n)
         totals = np.asarray(param_totals, dtype=float).reshape(len(self.params))
         if reduce == "mean":
             totals = totals / n
-        if input_grads:
-            grads = np.stack([np.broadcast_to(g, (n,)) for g in input_grads], axis=-1) + 0.0
-        else:
-            grads = np.zeros((n, 0))
-        return np.asarray(values, dtype=float), grads, totals
+        grads = np.empty((n, len(input_grads)))
+        for k, g in enumerate(input_grads):  # a gradient that is one number for all fills a column
+            grads[:, k] = g
+        grads += 0.0  # -0.0 becomes 0.0, as the engine's sums of contributions start at 0.0
+        return np.broadcast_to(np.asarray(values, dtype=float), (n,)), grads, totals
 
     def _columns(self, args: Sequence[Any]) -> tuple[list[Any], int]:
         """One array of per-sample numbers for each of the tape's inputs, and the batch size."""

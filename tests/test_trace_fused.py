@@ -1,0 +1,114 @@
+"""The fused backend on the spirals network (2-64-64-3, cross-entropy per class of a one-hot
+target): its layers still grouped, the repeats of log-sum-exp's shift computed once, and its
+numbers the engine's."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value, linear, trace
+from autograd.trace.fused import without_repeats
+from autograd.trace.traced import agree, gradient_scale
+from autograd.value import max_shift
+from tests.test_trace import assert_exact, compiled, engine
+
+F = nn.functional
+
+
+@pytest.fixture(scope="module")
+def spirals():
+    """The spirals model's per-sample loss as ``nn``'s compiled training traces it: the loss
+    of every class, weighted by a one-hot selector, plus a zero probe of the outputs."""
+    model = nn.MLP(2, [64, 64, 3], seed=1337)
+
+    def loss(x, selector, probe):
+        out = model(x)
+        value = linear(selector, [F.cross_entropy(out, c) for c in range(3)], 0.0)
+        return value + linear(probe, out, 0.0)
+
+    traced = trace(loss, [0.5, -1.0], [1.0, 0.0, 0.0], [0.0] * 3, params=model.parameters())
+    return model, loss, traced
+
+
+def test_the_spirals_network_is_fused_into_its_layer_equations(spirals) -> None:
+    _, _, traced = spirals
+    assert traced.backend == "fused"
+    for line in (
+        "Z1 = X1 @ W1.T + b1",
+        "Z2 = A1 @ W2.T + b2",
+        "Z3 = A2 @ W3.T + b3",
+        "G_A2 = G_Z3 @ W3",
+        "G_A1 = G_Z2 @ W2",
+        "GP[W2_index] += G_Z2.T @ A1",
+        "GP[b2_index] += G_Z2.sum(axis=0)",
+    ):
+        assert f"    {line}\n" in traced.source
+
+
+def test_the_shift_of_each_class_loss_is_computed_once(spirals) -> None:
+    _, _, traced = spirals
+    shifts = [i for i in traced.tape.instructions if i.op.name == "max_shift"]
+    assert len(shifts) == 9  # three classes, each shifting by the largest of three logits
+    kept = [i for i in without_repeats(traced.tape).instructions if i.op.name == "max_shift"]
+    assert len(kept) == 3
+    written = [line for line in traced.source.splitlines() if "np.isfinite(" in line]
+    assert len(written) == 3  # finite_max of each logit, once
+    assert "+= 0.0\n" not in traced.source  # the shift's strong zeros add nothing
+
+
+def test_the_spirals_batch_equals_the_engine_sample_by_sample(spirals) -> None:
+    model, loss, traced = spirals
+    params = model.parameters()
+    X, y = nn.datasets.make_spirals(30, n_classes=3, noise=0.2, seed=1)
+    one_hot = np.eye(3)[y]
+    probe = np.zeros((len(X), 3))
+    values, grads, param_grads = traced.batch_arrays(X, one_hot, probe, reduce="sum")
+    expected_params = np.zeros(len(params))
+    for k, x in enumerate(X):
+
+        def sample(x0, x1, s0, s1, s2, q0, q1, q2):
+            return loss([x0, x1], [s0, s1, s2], [q0, q1, q2])
+
+        value, input_grads, grads_of_params = engine(sample, [*x, *one_hot[k], *probe[k]], params)
+        assert agree(value, values[k])
+        scale = gradient_scale(input_grads)
+        assert all(agree(e, g, scale=scale) for e, g in zip(input_grads, grads[k], strict=True))
+        expected_params += grads_of_params
+    scale = gradient_scale(expected_params)
+    assert all(agree(e, g, scale=scale) for e, g in zip(expected_params, param_grads, strict=True))
+
+
+def test_repeats_that_carry_gradients_are_kept_and_those_that_do_not_are_merged() -> None:
+    def f(x, y):
+        shift = max_shift(x, y) + max_shift(x, y)  # no gradient: one of them goes
+        # x * -1.0 twice carries gradients: both stay, so x's gradient adds them in the
+        # engine's order and keeps the digits of the sum that cancels
+        return (x * -1.0).exp() + (x * -1.0) * 1e-17 + x + shift
+
+    traced = trace(f, 1.0, 2.0, backend="fused")
+    tape = without_repeats(traced.tape)
+    names = [i.op.name for i in tape.instructions]
+    assert names.count("max_shift") == 1 and names.count("*") == 3
+    assert traced.check(36.0, 2.0) and traced.check(-1.0, math.inf)
+
+
+@pytest.mark.parametrize("x", [-36.0, 0.0, 36.0])
+def test_a_confident_logit_keeps_the_digits_of_its_gradient_in_the_fused_program(x) -> None:
+    def f(logit):
+        return F.binary_cross_entropy_with_logits(logit, 0.0)
+
+    traced = trace(f, 0.5, backend="fused")
+    expected, got = engine(f, [x]), compiled(traced, [x])
+    assert agree(expected[1][0], got[1][0])  # relative to itself, not to a larger gradient
+    python = trace(f, 0.5, backend="python")
+    assert_exact(expected, compiled(python, [x]))
+
+
+def test_without_repeats_keeps_a_tape_with_no_repeats_as_it_is() -> None:
+    w = Value(0.5)
+    traced = trace(lambda x: (x * w).tanh(), 1.0, params=[w], backend="fused")
+    assert without_repeats(traced.tape).instructions == traced.tape.instructions
