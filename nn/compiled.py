@@ -181,6 +181,7 @@ class CompiledLoss:
         """
         X = np.asarray(X, dtype=float)
         if self.classes is None:
+            self._check_targets(X, y)
             return X, np.asarray(y, dtype=float)
         index = {c: k for k, c in enumerate(self.classes)}
         unknown = [t for t in y if t not in index]
@@ -189,6 +190,14 @@ class CompiledLoss:
         one_hot = np.zeros((len(y), len(self.classes)))
         one_hot[np.arange(len(y)), [index[t] for t in y]] = 1.0
         return X, one_hot
+
+    def _check_targets(self, X: np.ndarray, y: Sequence[Any]) -> None:
+        """Each target through the loss on the engine once, so that a target the loss refuses
+        (hinge_loss's 3) is refused here as ``fit`` on the engine would, not computed with."""
+        with no_grad(), same_random_draws(self.model):
+            out = self.model(X[0].tolist())
+            for target in y:
+                self.loss(out, target)
 
     def __call__(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[Any]]:
         """The batch loss and each sample's outputs; adds d loss / d p to every ``p.grad``."""
