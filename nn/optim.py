@@ -4,9 +4,9 @@ Each optimizer keeps a list of parameters and, per parameter, plain-float state 
 running averages). ``step()`` reads ``p.grad`` and writes ``p.data`` directly, building no graph.
 The formulas are PyTorch's for the same hyper-parameters (``torch.optim.SGD`` with
 ``dampening`` and ``nesterov``, ``Adam`` and ``AdamW`` with ``amsgrad``, ``RMSprop`` with
-``centered`` and ``momentum``), step for step, so a model trained here and one trained there
-move identically (to 1e-12). Gradient clipping lives here too, since it also rewrites
-gradients just before a step.
+``centered`` and ``momentum``, and each with ``maximize``), step for step, so a model
+trained here and one trained there move identically (to 1e-12). Gradient clipping lives here
+too, since it also rewrites gradients just before a step.
 """
 
 from __future__ import annotations
@@ -64,9 +64,15 @@ class Optimizer:
     # as its base_lr (PyTorch's param_group["initial_lr"]), see nn.schedulers.
     initial_lr: float | None = None
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, maximize: bool = False) -> None:
         self.params = _check_params(params, type(self).__name__)
         self._lr = _check_number(type(self).__name__, "lr", lr, 0.0, low_open=True)
+        _check_bool(type(self).__name__, "maximize", maximize)
+        self.maximize = maximize
+
+    def _gradient(self, p: Value) -> float:
+        """``p.grad``, negated with ``maximize`` (PyTorch's option to climb instead)."""
+        return -p.grad if self.maximize else p.grad
 
     @property
     def lr(self) -> float:
@@ -94,7 +100,7 @@ class Optimizer:
 
         >>> opt = SGD([Value(1.0)], lr=0.5, momentum=0.9)
         >>> opt.state_dict()
-        {'type': 'SGD', 'lr': 0.5, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False, 'state': {'momentum_buffer': None}}
+        {'type': 'SGD', 'lr': 0.5, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False, 'maximize': False, 'state': {'momentum_buffer': None}}
         """  # noqa: E501
         state = {name: _copy(getattr(self, name)) for name in self.state_names}
         hyper = {name: getattr(self, name) for name in self.hyperparameters}
@@ -188,7 +194,7 @@ class SGD(Optimizer):
     0.95
     """
 
-    hyperparameters = ("momentum", "dampening", "weight_decay", "nesterov")
+    hyperparameters = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
     state_names = ("momentum_buffer",)
 
     def __init__(
@@ -199,8 +205,9 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, maximize)
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0)
         self.dampening = _check_number("SGD", "dampening", dampening, 0.0, 1.0, high_open=False)
         self.weight_decay = _check_number("SGD", "weight_decay", weight_decay, 0.0)
@@ -214,7 +221,7 @@ class SGD(Optimizer):
         """One update of every parameter."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         params = self.params
-        if mu == 0.0:
+        if mu == 0.0 and not self.maximize:
             if wd == 0.0:
                 for p in params:
                     p.data -= lr * p.grad
@@ -222,7 +229,11 @@ class SGD(Optimizer):
                 for p in params:
                     p.data -= lr * (p.grad + wd * p.data)
             return
-        grads = [p.grad + wd * p.data if wd else p.grad for p in params]
+        grads = [self._gradient(p) + wd * p.data if wd else self._gradient(p) for p in params]
+        if mu == 0.0:
+            for p, g in zip(params, grads, strict=True):
+                p.data -= lr * g
+            return
         if self.momentum_buffer is None:
             # PyTorch starts the buffer at the first gradient, not at zero.
             buffer = grads
@@ -253,7 +264,7 @@ class Adam(Optimizer):
     0.9
     """
 
-    hyperparameters = ("betas", "eps", "weight_decay", "amsgrad")
+    hyperparameters = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
     state_names = ("step_count", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     # AdamW decays the weights directly instead of through the gradient.
     decoupled_weight_decay = False
@@ -266,8 +277,9 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, maximize)
         name = type(self).__name__
         _check_bool(name, "amsgrad", amsgrad)
         self.amsgrad = amsgrad
@@ -296,7 +308,7 @@ class Adam(Optimizer):
         if self.amsgrad and v_max is None:
             v_max = self.max_exp_avg_sq = [0.0] * len(self.params)
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = self._gradient(p)
             if decoupled:
                 p.data *= 1.0 - lr * wd
             elif wd:
@@ -330,8 +342,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
 
 
 class RMSprop(Optimizer):
@@ -347,7 +360,7 @@ class RMSprop(Optimizer):
     0.98
     """
 
-    hyperparameters = ("alpha", "eps", "momentum", "weight_decay", "centered")
+    hyperparameters = ("alpha", "eps", "momentum", "weight_decay", "centered", "maximize")
     state_names = ("square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(
@@ -359,8 +372,9 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         centered: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, maximize)
         _check_bool("RMSprop", "centered", centered)
         self.centered = centered
         self.alpha = _check_number("RMSprop", "alpha", alpha, 0.0, 1.0, high_open=False)
@@ -380,7 +394,9 @@ class RMSprop(Optimizer):
         if self.centered and mean is None:
             mean = self.grad_avg = [0.0] * len(self.params)
         for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
+            g = self._gradient(p)
+            if wd:
+                g = g + wd * p.data
             s[i] = s[i] * alpha + (1.0 - alpha) * g * g
             if self.centered:
                 mean[i] = _lerp(mean[i], g, 1.0 - alpha)

@@ -190,6 +190,7 @@ OPTIMIZERS = {
             "dampening": st.sampled_from([0.0, 0.1, 0.5, 1.0]),
             "weight_decay": st.sampled_from([0.0, 0.01, 0.3]),
             "nesterov": st.booleans(),
+            "maximize": st.booleans(),
         },
     ),
     "Adam": (
@@ -202,6 +203,7 @@ OPTIMIZERS = {
             "eps": st.sampled_from([1e-8, 1e-3]),
             "weight_decay": st.sampled_from([0.0, 0.1]),
             "amsgrad": st.booleans(),
+            "maximize": st.booleans(),
         },
     ),
     "AdamW": (
@@ -211,6 +213,7 @@ OPTIMIZERS = {
             "betas": st.tuples(st.sampled_from([0.3, 0.9]), st.sampled_from([0.5, 0.999])),
             "weight_decay": st.sampled_from([0.0, 0.01, 0.3]),
             "amsgrad": st.booleans(),
+            "maximize": st.booleans(),
         },
     ),
     "RMSprop": (
@@ -222,6 +225,7 @@ OPTIMIZERS = {
             "momentum": st.sampled_from([0.0, 0.5, 0.9]),
             "weight_decay": st.sampled_from([0.0, 0.1]),
             "centered": st.booleans(),
+            "maximize": st.booleans(),
         },
     ),
 }
