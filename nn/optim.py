@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
 from typing import Any
 
 from autograd import Value
@@ -202,6 +201,8 @@ def _fma(a: float, b: float, c: float) -> float:
         return product + c  # inf and nan as the fused operation has them
     if not math.isfinite(c):
         return c  # the exact product is finite, even where its rounding overflowed
+    from fractions import Fraction  # rarely needed, and slow to import with nn
+
     exact = Fraction(a) * Fraction(b) + Fraction(c)
     try:
         return float(exact)
