@@ -82,11 +82,13 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 INF = math.inf
 NAN = math.nan
+LARGEST = sys.float_info.max
 
 
 class Op(NamedTuple):
@@ -162,11 +164,17 @@ def reciprocal(b: Any) -> Any:
         r = 1.0 / b
     except ZeroDivisionError:
         return math.copysign(INF, b)
-    data = r if type(r) is float else getattr(r, "data", None)
-    if type(data) is float and (data == INF or data == -INF):  # b is tiny, not 0: overflowed
-        r = Reciprocal(data)
-        r.divisor = b
-    return r
+    if type(r) is float:
+        data = r
+    else:  # a Value under create_graph (or anything else a rule may be run on)
+        data = getattr(r, "data", None)
+        if type(data) is not float:
+            return r
+    if -LARGEST <= data <= LARGEST or data != data:
+        return r
+    overflowed = Reciprocal(data)  # b is tiny, not 0: 1 / b overflowed
+    overflowed.divisor = b
+    return overflowed
 
 
 # IEEE 754 versions of the float operations that Python would otherwise raise on.

@@ -4,9 +4,9 @@ Each optimizer keeps a list of parameters and, per parameter, plain-float state 
 running averages). ``step()`` reads ``p.grad`` and writes ``p.data`` directly, building no graph.
 The formulas are PyTorch's for the same hyper-parameters (``torch.optim.SGD`` with
 ``dampening`` and ``nesterov``, ``Adam`` and ``AdamW`` with ``amsgrad``, ``RMSprop`` with
-``centered`` and ``momentum``), step for step, so a model trained here and one trained there
-move identically (to 1e-12). Gradient clipping lives here too, since it also rewrites
-gradients just before a step.
+``centered`` and ``momentum``, and each with ``maximize``), step for step, so a model
+trained here and one trained there move identically (to 1e-12). Gradient clipping lives here
+too, since it also rewrites gradients just before a step.
 """
 
 from __future__ import annotations
@@ -64,9 +64,15 @@ class Optimizer:
     # as its base_lr (PyTorch's param_group["initial_lr"]), see nn.schedulers.
     initial_lr: float | None = None
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, maximize: bool = False) -> None:
         self.params = _check_params(params, type(self).__name__)
         self._lr = _check_number(type(self).__name__, "lr", lr, 0.0, low_open=True)
+        _check_bool(type(self).__name__, "maximize", maximize)
+        self.maximize = maximize
+
+    def _gradient(self, p: Value) -> float:
+        """``p.grad``, negated with ``maximize`` (PyTorch's option to climb instead)."""
+        return -p.grad if self.maximize else p.grad
 
     @property
     def lr(self) -> float:
@@ -94,7 +100,7 @@ class Optimizer:
 
         >>> opt = SGD([Value(1.0)], lr=0.5, momentum=0.9)
         >>> opt.state_dict()
-        {'type': 'SGD', 'lr': 0.5, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False, 'state': {'momentum_buffer': None}}
+        {'type': 'SGD', 'lr': 0.5, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False, 'maximize': False, 'state': {'momentum_buffer': None}}
         """  # noqa: E501
         state = {name: _copy(getattr(self, name)) for name in self.state_names}
         hyper = {name: getattr(self, name) for name in self.hyperparameters}
@@ -163,11 +169,59 @@ def _is_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
+# PyTorch's CPU kernels round a * b + c once (a fused multiply-add) in lerp, addcmul and add
+# with alpha, where plain Python rounds twice: a difference in the last bit, far below 1e-12,
+# except where a difference cancels. The centered RMSprop's s - m^2 is such a place: once the
+# gradient has been steady it is made of nothing but those last bits (a steady gradient of 0.3
+# for 60 steps moved a weight to -6.96e6 here, -6.06e6 in PyTorch). There, _fma rounds as the
+# kernels do (Python has math.fma only from 3.13). (PyTorch's vectorized sqrt is not always
+# correctly rounded either, so a step can differ in its last bit anyway; steps that chase
+# their own last bits, a weight bounced around 0 by weight decay alone, drift apart slowly.)
+_VELTKAMP = 134217729.0  # 2 ** 27 + 1: splits a float into two halves of 26 bits
+
+
+def _fma(a: float, b: float, c: float) -> float:
+    """``a * b + c`` rounded once, as a fused multiply-add.
+
+    >>> x = 1.0 + 2.0**-30
+    >>> x * x - 1.0 == 2.0**-29, _fma(x, x, -1.0) == 2.0**-29 + 2.0**-60
+    (True, True)
+    """
+    product = a * b
+    if 1e-290 < abs(product) < 1e300 and abs(a) < 1e300 and abs(b) < 1e300 and abs(c) < 1e300:
+        # Dekker's product: a * b is exactly product + error, so the three add up exactly.
+        t = _VELTKAMP * a
+        a_high = t - (t - a)
+        t = _VELTKAMP * b
+        b_high = t - (t - b)
+        a_low, b_low = a - a_high, b - b_high
+        error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+        return math.fsum((product, error, c))
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return product + c  # inf and nan as the fused operation has them
+    if not math.isfinite(c):
+        return c  # the exact product is finite, even where its rounding overflowed
+    from fractions import Fraction  # rarely needed, and slow to import with nn
+
+    exact = Fraction(a) * Fraction(b) + Fraction(c)
+    try:
+        return float(exact)
+    except OverflowError:
+        return math.inf if exact > 0 else -math.inf
+
+
 def _lerp(start: float, end: float, weight: float) -> float:
-    """``start + weight * (end - start)``, rounded as torch.lerp rounds it."""
+    """``start + weight * (end - start)``, from the nearer end as torch.lerp does."""
     if abs(weight) < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1.0 - weight)
+
+
+def _fused_lerp(start: float, end: float, weight: float) -> float:
+    """torch.lerp as the CPU computes it: ``_lerp`` with each multiply-add rounded once."""
+    if abs(weight) < 0.5:
+        return _fma(weight, end - start, start)
+    return _fma(-(end - start), 1.0 - weight, end)
 
 
 def _maximum(a: float, b: float) -> float:
@@ -188,7 +242,7 @@ class SGD(Optimizer):
     0.95
     """
 
-    hyperparameters = ("momentum", "dampening", "weight_decay", "nesterov")
+    hyperparameters = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
     state_names = ("momentum_buffer",)
 
     def __init__(
@@ -199,8 +253,9 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, maximize)
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0)
         self.dampening = _check_number("SGD", "dampening", dampening, 0.0, 1.0, high_open=False)
         self.weight_decay = _check_number("SGD", "weight_decay", weight_decay, 0.0)
@@ -214,7 +269,7 @@ class SGD(Optimizer):
         """One update of every parameter."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         params = self.params
-        if mu == 0.0:
+        if mu == 0.0 and not self.maximize:
             if wd == 0.0:
                 for p in params:
                     p.data -= lr * p.grad
@@ -222,7 +277,11 @@ class SGD(Optimizer):
                 for p in params:
                     p.data -= lr * (p.grad + wd * p.data)
             return
-        grads = [p.grad + wd * p.data if wd else p.grad for p in params]
+        grads = [self._gradient(p) + wd * p.data if wd else self._gradient(p) for p in params]
+        if mu == 0.0:
+            for p, g in zip(params, grads, strict=True):
+                p.data -= lr * g
+            return
         if self.momentum_buffer is None:
             # PyTorch starts the buffer at the first gradient, not at zero.
             buffer = grads
@@ -253,7 +312,7 @@ class Adam(Optimizer):
     0.9
     """
 
-    hyperparameters = ("betas", "eps", "weight_decay", "amsgrad")
+    hyperparameters = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
     state_names = ("step_count", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     # AdamW decays the weights directly instead of through the gradient.
     decoupled_weight_decay = False
@@ -266,8 +325,9 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, maximize)
         name = type(self).__name__
         _check_bool(name, "amsgrad", amsgrad)
         self.amsgrad = amsgrad
@@ -290,13 +350,13 @@ class Adam(Optimizer):
         self.step_count += 1
         t = self.step_count
         step_size = lr / (1.0 - beta1**t)
-        bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
+        bias_correction2_sqrt = (1.0 - beta2**t) ** 0.5
         decoupled = self.decoupled_weight_decay
         m, v, v_max = self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq
         if self.amsgrad and v_max is None:
             v_max = self.max_exp_avg_sq = [0.0] * len(self.params)
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = self._gradient(p)
             if decoupled:
                 p.data *= 1.0 - lr * wd
             elif wd:
@@ -308,7 +368,7 @@ class Adam(Optimizer):
                 v_hat = v_max[i]
             else:
                 v_hat = v[i]
-            p.data -= step_size * (m[i] / (math.sqrt(v_hat) / bias_correction2_sqrt + eps))
+            p.data += (-step_size * m[i]) / (math.sqrt(v_hat) / bias_correction2_sqrt + eps)
 
 
 class AdamW(Adam):
@@ -330,8 +390,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
 
 
 class RMSprop(Optimizer):
@@ -347,7 +408,7 @@ class RMSprop(Optimizer):
     0.98
     """
 
-    hyperparameters = ("alpha", "eps", "momentum", "weight_decay", "centered")
+    hyperparameters = ("alpha", "eps", "momentum", "weight_decay", "centered", "maximize")
     state_names = ("square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(
@@ -359,8 +420,9 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         centered: bool = False,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, maximize)
         _check_bool("RMSprop", "centered", centered)
         self.centered = centered
         self.alpha = _check_number("RMSprop", "alpha", alpha, 0.0, 1.0, high_open=False)
@@ -380,18 +442,23 @@ class RMSprop(Optimizer):
         if self.centered and mean is None:
             mean = self.grad_avg = [0.0] * len(self.params)
         for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
-            s[i] = s[i] * alpha + (1.0 - alpha) * g * g
-            if self.centered:
-                mean[i] = _lerp(mean[i], g, 1.0 - alpha)
-                avg = sqrt(s[i] - mean[i] * mean[i]) + eps
+            g = self._gradient(p)
+            if self.centered:  # s - m^2 cancels: every bit of s and m as PyTorch's (see _fma)
+                if wd:
+                    g = _fma(wd, p.data, g)
+                s[i] = _fma((1.0 - alpha) * g, g, s[i] * alpha)
+                mean[i] = _fused_lerp(mean[i], g, 1.0 - alpha)
+                avg = sqrt(_fma(-mean[i], mean[i], s[i])) + eps
             else:
+                if wd:
+                    g = g + wd * p.data
+                s[i] = s[i] * alpha + (1.0 - alpha) * g * g
                 avg = math.sqrt(s[i]) + eps
             if mu:
                 buffer[i] = buffer[i] * mu + g / avg
                 p.data -= lr * buffer[i]
             else:
-                p.data -= lr * (g / avg)
+                p.data += (-lr * g) / avg
 
 
 # -- gradient clipping --

@@ -336,7 +336,8 @@ def test_every_backward_edge_carries_its_local_derivative_times_the_grad_it_leav
         local, leaving, value = map(
             float, re.fullmatch(r"local (\S+) x grad (\S+) = (\S+)", tooltip).groups()
         )
-        assert same(local * leaving, value)
+        # A local 0 that PyTorch masks (ops.StrongZero) carries 0 even from an inf or nan grad.
+        assert same(local * leaving, value) or (local == 0 and value == 0)
 
 
 @settings(max_examples=60, deadline=None)
