@@ -269,6 +269,7 @@ class FusedProgram:
         self._indices: dict[str, list] = {}
         self._param_names: dict[Variable, str] = {}
         self._grad: dict[Variable, Any] = {}  # the gradient Expr of each standalone Variable
+        self._constant_grads: set[Variable] = set()  # still a plain number (a strong zero's 0.0)
         self._matrix_grads: set[str] = set()  # the matrices whose G_ exists by now
         prologue: list[str] = []
         forward: list[str] = []
@@ -407,8 +408,12 @@ class FusedProgram:
             matrix, column = self._location[v]
             return self._add_to_matrix(matrix.name, str(column), text)
         if v in self._grad:  # not +=: g_v may share its array with another name
+            if isinstance(contribution, Expr):
+                self._constant_grads.discard(v)
             return [f"g_{v.name} = g_{v.name} + {code(contribution, ADD + 1)}"]
         self._grad[v] = Expr(f"g_{v.name}", self.dialect, ATOM)
+        if not isinstance(contribution, Expr):
+            self._constant_grads.add(v)
         return [f"g_{v.name} = {text}"]
 
     def _backward(self, block: Block) -> list[str]:
@@ -486,7 +491,11 @@ class FusedProgram:
         if not params:
             return []
         index = self._index("single_params", [v.index for v in params])
-        per_sample = self.dialect.stack([f"g_{v.name}" for v in params], axis=0)
+        # a gradient that is a plain number is the same for every sample: as many as there are
+        grads = [
+            f"g_{v.name} * seed" if v in self._constant_grads else f"g_{v.name}" for v in params
+        ]
+        per_sample = self.dialect.stack(grads, axis=0)
         return [self.dialect.add_at("GP", index, self.dialect.sum(per_sample, axis=1))]
 
     def _input_grad(self, v: Variable) -> str:

@@ -407,14 +407,17 @@ _TORCH_NAMES = {"fabs": "abs"}
 class TorchDialect(NumpyDialect):
     """PyTorch over float64 tensors with a leading batch axis (``torch`` in the namespace).
 
-    Its operations are NumPy's with ``torch.`` for ``np.``, with two exceptions that keep
-    the results the engine's. A power with a plain-number exponent is written with the
-    exponent as a tensor, ``torch.pow(x, tensor(0.5))``: PyTorch computes a tensor to the
-    power of the plain numbers 0.5 and -0.5 with ``sqrt`` and ``rsqrt``, which differ from
-    ``pow`` at -0.0 and -inf (see ``ops``). And a choice between two plain numbers is made
-    with one of them a tensor, ``torch.where(c, 1.0, tensor(0.01))``: ``torch.where`` of
-    two plain numbers gives float32, which has no 0.01. ``tensor`` makes a float64 tensor
-    on the program's device.
+    Its operations are NumPy's with ``torch.`` for ``np.``, except where PyTorch computes
+    something else for a plain number than for a tensor; there the number is written as a
+    float64 tensor on the program's device, ``tensor(c)``, and the result is the engine's:
+
+    - ``c / x`` is ``reciprocal(x) * c`` in PyTorch, which overflows where ``1 / x`` does
+      (``1e-20 / 1e-310`` is ``inf``, not ``1e290``): written ``tensor(c) / x``; and ``x / c``
+      is ``x * (1 / c)`` on a GPU: written ``x / tensor(c)``. (``1.0 / x`` is exact either way.)
+    - ``x ** 0.5`` and ``x ** -0.5`` are ``sqrt`` and ``rsqrt``, which differ from ``pow`` at
+      -0.0 and -inf (see ``ops``): written ``torch.pow(x, tensor(0.5))``.
+    - ``torch.where`` of two plain numbers is float32, which has no 0.01: written
+      ``torch.where(c, 1.0, tensor(0.01))``.
     """
 
     name = "torch"
@@ -427,6 +430,11 @@ class TorchDialect(NumpyDialect):
 
     def math_call(self, function: str, *args: Any) -> Expr:
         return self.call(_TORCH_NAMES.get(function, function), *args)
+
+    def divide(self, a: Any, b: Any) -> Expr:
+        if not isinstance(a, Expr) and a != 1.0:
+            a = self.tensor(a)
+        return _binary(a, "/", b if isinstance(b, Expr) else self.tensor(b), MUL)
 
     def power(self, a: Any, b: Any) -> Expr:
         return self.call("pow", a, b if isinstance(b, Expr) else self.tensor(b))
