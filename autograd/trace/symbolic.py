@@ -18,6 +18,8 @@ Two things in the table do not run on names as they stand, and are handled gener
 A ``Dialect`` says how a target language spells arithmetic, calls and choices: Python's own
 ``/`` and ``**`` raise where IEEE 754 gives ``inf`` or ``nan``, so the Python dialect spells
 them with the table's safe helpers ``div`` and ``power``; NumPy already follows IEEE 754.
+PyTorch's dialect is NumPy's with ``torch.`` for ``np.``, except for the few plain numbers for
+which PyTorch computes something else than for a tensor (``TorchDialect`` lists them).
 """
 
 from __future__ import annotations

@@ -103,20 +103,24 @@ class TorchProgram(FusedProgram):
 
     def run_batch(self, columns: list[Any], params: Any, n: int) -> tuple[Any, Any, Any]:
         """Per-sample values (n,), input gradients (n, inputs) and summed parameter gradients,
-        all tensors on the device."""
+        all tensors on the device; ``columns`` are tensors there already (see ``tensor``)."""
         torch = self.torch
         seed = torch.ones(n, dtype=torch.float64, device=self.device)
-        columns = [self.tensor(c) for c in columns]
-        P = self.tensor(params).reshape(-1)
-        value, input_grads, totals = self.function(*columns, P, seed)
-        values = self.tensor(value).broadcast_to((n,))
+        value, input_grads, totals = self.function(*columns, self.tensor(params), seed)
         if input_grads:
-            grads = torch.stack([self.tensor(g).broadcast_to((n,)) for g in input_grads], dim=1)
+            grads = torch.stack([self._per_sample(g, n) for g in input_grads], dim=1) + 0.0
         else:
             grads = torch.zeros((n, 0), dtype=torch.float64, device=self.device)
-        return values, grads + 0.0, totals
+        return self._per_sample(value, n), grads, totals
+
+    def _per_sample(self, x: Any, n: int) -> Any:
+        """A result as one number per sample (a constant, or what only parameters decide)."""
+        if isinstance(x, self.torch.Tensor) and x.shape == (n,):
+            return x
+        return self.tensor(x).broadcast_to((n,))
 
     def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
         """Value, input gradients and parameter gradients for one sample, as floats."""
-        values, grads, totals = self.run_batch([[x] for x in inputs], params, 1)
+        columns = [self.tensor([x]) for x in inputs]
+        values, grads, totals = self.run_batch(columns, params, 1)
         return float(values[0]), tuple(grads[0].tolist()), tuple(totals.tolist())

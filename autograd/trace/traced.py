@@ -278,7 +278,7 @@ class Traced:
                 array = None
             expected = _array_shape(shape)
             if array is not None and array.ndim >= 1 and tuple(array.shape[1:]) == expected:
-                samples = array.reshape(len(array), -1)
+                samples = array.reshape(array.shape[0], -1)
             elif isinstance(arg, list | tuple):
                 rows = [self._flat_sample(shape, sample, i) for sample in arg]
                 samples = as_array(np.array(rows, dtype=float).reshape(len(rows), _size(shape)))
@@ -287,12 +287,12 @@ class Traced:
                     f"batch argument {i} must be a list of samples or an array of shape "
                     f"(batch, {', '.join(map(str, expected))}), got {type(arg).__name__}"
                 )
-            if n is not None and len(samples) != n:
+            if n is not None and samples.shape[0] != n:
                 raise ValueError(
-                    f"batch arguments disagree on the batch size: {n} and {len(samples)}"
+                    f"batch arguments disagree on the batch size: {n} and {samples.shape[0]}"
                 )
-            n = len(samples)
-            columns.extend(samples[:, j] for j in range(samples.shape[1]))
+            n = samples.shape[0]
+            columns.extend(samples.T)  # one array per input: the columns of its samples
         if n is None:
             raise ValueError(
                 "batch needs arguments with a batch axis; a function of no "
