@@ -290,6 +290,18 @@ def test_one_sample_returns_floats_and_adds_to_grad_like_the_engine() -> None:
 
 
 @needs_torch
+def test_tensors_are_arguments_too_a_0_d_one_for_a_number() -> None:
+    traced = trace(lambda x, t: linear(x, x, t), [1.0, 2.0], 3.0, backend="torch")
+    X = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
+    t = torch.tensor([0.5, -0.5], dtype=torch.float64)
+    assert traced(X[1], t[1]) == (24.5, ([6.0, 8.0], 1.0))
+    traced = trace(lambda x, t: linear(x, x, t), X[0], t[0], backend="torch")
+    values, (grads_x, grads_t) = traced.batch(X, t)
+    assert values.tolist() == [5.5, 24.5] and grads_x.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    assert grads_t.tolist() == [1.0, 1.0]
+
+
+@needs_torch
 def test_check_returns_true_or_raises_with_a_table() -> None:
     traced = trace(lambda x: x.exp() * x, 1.0, backend="torch")
     assert traced.check(0.5) is True

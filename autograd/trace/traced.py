@@ -81,10 +81,10 @@ def _size(shape: Any) -> int:
 
 
 def _same_shape(shape: Any, arg: Any) -> bool:
+    if hasattr(arg, "tolist") and hasattr(arg, "shape"):  # an array or tensor, 0-d ones too
+        arg = arg.tolist()
     if shape is None:
         return _is_number(arg)
-    if hasattr(arg, "tolist") and hasattr(arg, "shape"):
-        arg = arg.tolist()
     if not isinstance(arg, list | tuple) or len(arg) != len(shape):
         return False
     return all(_same_shape(s, a) for s, a in zip(shape, arg, strict=True))
