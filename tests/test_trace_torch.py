@@ -280,6 +280,25 @@ def test_a_training_loop_on_tensors_equals_the_same_loop_on_numpy() -> None:
 
 
 @needs_torch
+def test_a_weight_shared_in_a_layer_and_a_column_read_twice_add_every_contribution() -> None:
+    a, c, e = Value(0.5, label="a"), Value(-1.0, label="c"), Value(1.0, label="e")
+    b0, b1 = Value(0.1, label="b0"), Value(-0.2, label="b1")
+    params = [a, c, e, b0, b1]
+
+    def f(x):
+        h = [linear([a, c], x, b0).tanh(), linear([e, a], x, b1).tanh()]  # a in both neurons
+        return linear([1.0, 2.0, 3.0], [h[0].exp(), h[0].exp(), h[1].exp()], 0.0)
+
+    on_torch = trace(f, [0.3, -0.7], params=params, backend="torch")
+    on_numpy = trace(f, [0.3, -0.7], params=params, backend="fused")
+    assert "GP.index_put_((W1_index,), G_Z1.T @ X1, accumulate=True)" in on_torch.source
+    assert ".index_add_(1, " in on_torch.source
+    for x in ([0.3, -0.7], [1.5, 2.0]):
+        assert on_torch.check(x)
+        assert_same_numbers(on_sample(on_numpy, x, params), on_sample(on_torch, x, params))
+
+
+@needs_torch
 def test_one_sample_returns_floats_and_adds_to_grad_like_the_engine() -> None:
     w = Value(2.0, label="w")
     traced = trace(lambda x: (x * w).tanh(), 0.5, params=[w], backend="torch")
