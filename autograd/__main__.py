@@ -73,6 +73,7 @@ CODE_EPILOG = """\
 examples:
   python -m autograd code "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88
   python -m autograd code "x*x + 3*x" --set x=2 --backend numpy
+  python -m autograd code "tanh(x*w + b)" --set x=1 w=2 b=0 --backend torch
 """
 
 ANIMATION_SUFFIXES = (*SUFFIXES, "")
@@ -198,7 +199,10 @@ def _code(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     expression_of.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in variables]
     )
-    program = trace(expression_of, *example, backend=args.backend)
+    try:
+        program = trace(expression_of, *example, backend=args.backend)
+    except ImportError as err:  # the torch backend without PyTorch installed
+        refuse(parser, " ".join(str(err).splitlines()))
     print(program.source, end="")
     return 0
 
@@ -366,11 +370,12 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
     )
     code.add_argument(
         "--backend",
-        choices=("python", "numpy", "fused"),
+        choices=("python", "numpy", "fused", "torch"),
         default="python",
         help="python: straight-line code over floats, one statement per node, forward then "
         "backward (default); numpy: one NumPy operation per node over a batch; fused: "
-        "layers grouped into matrix products",
+        "layers grouped into matrix products; torch: the fused program for PyTorch "
+        "(needs torch installed)",
     )
     return parser, {"draw": draw, "code": code}
 

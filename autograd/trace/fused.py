@@ -59,6 +59,7 @@ from autograd.trace.symbolic import (
     Evaluator,
     Expr,
     LoweringError,
+    NumpyDialect,
     Spill,
     code,
 )
@@ -302,23 +303,26 @@ def _passes_gradient(evaluator: Evaluator, op: Any, args: tuple, carries: set[Va
 
 
 class FusedProgram:
-    """The tape as ``program(*inputs, P, seed)`` with layers written as matrix products."""
+    """The tape as ``program(*inputs, P, seed)`` with layers written as matrix products.
+
+    The grouping is the same for every array library; ``dialect`` spells the program in one
+    of them (NumPy here, PyTorch in ``autograd.trace.torch``), and a subclass for another
+    library gives the names the program reads (``_runtime``, ``_index_array``) and runs it.
+    """
 
     backend = "fused"
 
-    def __init__(self, tape: Tape) -> None:
+    def __init__(self, tape: Tape, dialect: NumpyDialect = NUMPY) -> None:
         self.tape = tape = without_repeats(tape)
+        self.dialect = dialect
         grouping = _Grouping(tape)
-        self._evaluator = Evaluator(NUMPY)
+        self._evaluator = Evaluator(dialect)
         self._location = grouping.location
-        self._namespace: dict[str, Any] = {
-            "np": np,
-            "inf": math.inf,
-            "nan": math.nan,
-            "STRONG_ZERO": 0.0,
-        }
+        self._namespace: dict[str, Any] = self._runtime()
+        self._indices: dict[str, list] = {}
         self._param_names: dict[Variable, str] = {}
         self._grad: dict[Variable, Any] = {}  # the gradient Expr of each standalone Variable
+        self._constant_grads: set[Variable] = set()  # still a plain number (a strong zero's 0.0)
         self._matrix_grads: set[str] = set()  # the matrices whose G_ exists by now
         prologue: list[str] = []
         forward: list[str] = []
@@ -336,11 +340,19 @@ class FusedProgram:
             if isinstance(tape.output, Variable)
             else code(tape.output, CONDITIONAL)
         )
-        body = [*prologue, *forward, "GP = np.zeros_like(P)", *backward]
+        body = [*prologue, *forward, f"GP = {dialect.zeros_like('P')}", *backward]
         body.append(f"return {output}, ({inputs}), GP")
         arguments = ", ".join([*(v.name for v in tape.inputs), "P", "seed"])
         self.source = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
         self.function = compile_source(self.source, self._namespace, self.backend)
+
+    def _runtime(self) -> dict[str, Any]:
+        """The names the generated program reads besides its arguments."""
+        return {"np": np, "inf": math.inf, "nan": math.nan, "STRONG_ZERO": 0.0}
+
+    def _index_array(self, indices: list) -> Any:
+        """Positions in ``P`` (or columns of a matrix) as the array library indexes with."""
+        return np.array(indices, dtype=np.intp)
 
     # -- operands -----------------------------------------------------------------------------
 
@@ -358,20 +370,19 @@ class FusedProgram:
         return v.name
 
     def _operand(self, a: Operand) -> Any:
-        return Expr(self._code(a), NUMPY, ATOM) if isinstance(a, Variable) else a
+        return Expr(self._code(a), self.dialect, ATOM) if isinstance(a, Variable) else a
 
-    def _index(self, name: str, indices: list[int]) -> str:
-        self._namespace[name] = np.array(indices, dtype=np.intp)
+    def _index(self, name: str, indices: list) -> str:
+        self._indices[name] = indices
+        self._namespace[name] = self._index_array(indices)
         return name
 
     # -- forward --------------------------------------------------------------------------------
 
     def _forward(self, block: Block, prologue: list[str]) -> list[str]:
         if block.kind == "stack":
-            columns = ", ".join(self._code(v) for v in block.out.columns)
-            if len(block.out.columns) == 1:
-                columns += ","
-            return [f"{block.out.name} = np.stack(({columns}), axis=1)"]
+            columns = [self._code(v) for v in block.out.columns]
+            return [f"{block.out.name} = {self.dialect.stack(columns, axis=1)}"]
         if block.kind == "dense":
             n = block.out.name[1:]
             weights = [split_variadic(i.args)[0] for i in block.instructions]
@@ -408,9 +419,9 @@ class FusedProgram:
     def _source_expr(self, block: Block) -> Expr:
         source = block.source
         if block.columns == list(range(len(source.columns))):
-            return Expr(source.name, NUMPY, ATOM)
+            return Expr(source.name, self.dialect, ATOM)
         index = self._index(f"{block.out.name}_from", block.columns)
-        return Expr(f"{source.name}[:, {index}]", NUMPY, ATOM)
+        return Expr(f"{source.name}[:, {index}]", self.dialect, ATOM)
 
     # -- backward -------------------------------------------------------------------------------
 
@@ -418,14 +429,14 @@ class FusedProgram:
         output = self.tape.output
         if not isinstance(output, Variable):
             return []
-        return self._contribute(output, Expr("seed", NUMPY, ATOM))
+        return self._contribute(output, Expr("seed", self.dialect, ATOM))
 
     def _grad_of(self, v: Variable) -> Any:
         if v in self._location:
             matrix, column = self._location[v]
             if matrix.name not in self._matrix_grads:
                 return None
-            return Expr(f"G_{matrix.name}[:, {column}]", NUMPY, ATOM)
+            return Expr(f"G_{matrix.name}[:, {column}]", self.dialect, ATOM)
         return self._grad.get(v)
 
     def _add_to_matrix(self, name: str, columns: str | None, text: str) -> list[str]:
@@ -435,12 +446,12 @@ class FusedProgram:
                 return [f"G_{name} += {text}"]
             self._matrix_grads.add(name)
             if re.fullmatch(r"[A-Za-z_]\w*(\[[^]]*\])?", text):  # a name or a view of one:
-                text += ".copy()"  # G_name is added to in place below, so it needs its own
+                text = self.dialect.copy(text)  # G_name is added to in place: it needs its own
             return [f"G_{name} = {text}"]
         lines = []
         if name not in self._matrix_grads:
             self._matrix_grads.add(name)
-            lines.append(f"G_{name} = np.zeros_like({name})")
+            lines.append(f"G_{name} = {self.dialect.zeros_like(name)}")
         return [*lines, f"G_{name}[:, {columns}] += {text}"]
 
     def _contribute(self, v: Variable, contribution: Any) -> list[str]:
@@ -457,8 +468,12 @@ class FusedProgram:
         if nothing and v in self._grad:
             return []
         if v in self._grad:  # not +=: g_v may share its array with another name
+            if isinstance(contribution, Expr):
+                self._constant_grads.discard(v)
             return [f"g_{v.name} = g_{v.name} + {code(contribution, ADD + 1)}"]
-        self._grad[v] = Expr(f"g_{v.name}", NUMPY, ATOM)
+        self._grad[v] = Expr(f"g_{v.name}", self.dialect, ATOM)
+        if not isinstance(contribution, Expr):
+            self._constant_grads.add(v)
         return [f"g_{v.name} = {text}"]
 
     def _backward(self, block: Block) -> list[str]:
@@ -466,7 +481,7 @@ class FusedProgram:
             lines: list[str] = []
             if block.out.name in self._matrix_grads:
                 for column, v in enumerate(block.out.columns):
-                    grad = Expr(f"G_{block.out.name}[:, {column}]", NUMPY, ATOM)
+                    grad = Expr(f"G_{block.out.name}[:, {column}]", self.dialect, ATOM)
                     lines += self._contribute(v, grad)
             return lines
         if block.kind == "dense":
@@ -477,14 +492,15 @@ class FusedProgram:
             lines = [
                 *self._add_to_matrix(x, None, f"G_{z} @ W{n}"),
                 f"GP[W{n}_index] += G_{z}.T @ {x}",
-                f"GP[b{n}_index] += G_{z}.sum(axis=0)",
+                f"GP[b{n}_index] += {self.dialect.sum(f'G_{z}', axis=0)}",
             ]
             for index in (f"W{n}_index", f"b{n}_index"):
-                if len(np.unique(self._namespace[index])) < self._namespace[index].size:
+                positions = np.ravel(self._indices[index]).tolist()
+                if len(set(positions)) < len(positions):
                     # a parameter used twice in one layer: += on a fancy index would keep one
                     k = next(i for i, line in enumerate(lines) if line.startswith(f"GP[{index}]"))
                     added = lines[k].partition(" += ")[2]
-                    lines[k] = f"np.add.at(GP, {index}, {added})"
+                    lines[k] = self.dialect.add_at("GP", index, added)
             return lines
         if block.kind == "elementwise":
             if block.out.name not in self._matrix_grads:
@@ -492,16 +508,18 @@ class FusedProgram:
             ins = block.instructions[0]
             source = self._source_expr(block)
             args = tuple(source if isinstance(a, Variable) else a for a in ins.args)
-            out = Expr(block.out.name, NUMPY, ATOM)
+            out = Expr(block.out.name, self.dialect, ATOM)
             (local,) = [g for g in self._evaluator.local_grads(ins.op, args, out) if g is not None]
-            contribution = code(local * Expr(f"G_{block.out.name}", NUMPY, ATOM), CONDITIONAL)
+            g_out = Expr(f"G_{block.out.name}", self.dialect, ATOM)
+            contribution = code(local * g_out, CONDITIONAL)
             if source.code == block.source.name:
                 return self._add_to_matrix(block.source.name, None, contribution)
             index = f"{block.out.name}_from"
             if len(set(block.columns)) == len(block.columns):
                 return self._add_to_matrix(block.source.name, index, contribution)
             lines = self._add_to_matrix(block.source.name, index, "0.0")[:-1]
-            return [*lines, f"np.add.at(G_{block.source.name}.T, {index}, ({contribution}).T)"]
+            added = self.dialect.add_at_columns(f"G_{block.source.name}", index, contribution)
+            return [*lines, added]
         ins = block.instructions[0]
         g = self._grad_of(ins.out)
         if g is None:
@@ -511,14 +529,14 @@ class FusedProgram:
             w, x = f"{ins.out.name}_w", f"{ins.out.name}_x"
             total = f"{code(g, ATOM)}.sum()"
             lines = [
-                f"np.add.at(GP, {w}, P[{x}] * {total})",
-                f"np.add.at(GP, {x}, P[{w}] * {total})",
+                self.dialect.add_at("GP", w, f"P[{x}] * {total}"),
+                self.dialect.add_at("GP", x, f"P[{w}] * {total}"),
             ]
             if isinstance(bias, Variable):
                 lines.append(f"GP[{bias.index}] += {total}")
             return lines
         args = tuple(self._operand(a) for a in ins.args)
-        out = Expr(self._code(ins.out), NUMPY, ATOM)
+        out = Expr(self._code(ins.out), self.dialect, ATOM)
         lines = []
         for arg, local in zip(
             ins.args, self._evaluator.local_grads(ins.op, args, out), strict=True
@@ -533,8 +551,12 @@ class FusedProgram:
         if not params:
             return []
         index = self._index("single_params", [v.index for v in params])
-        grads = ", ".join(f"g_{v.name}" for v in params)
-        return [f"np.add.at(GP, {index}, np.stack(({grads},)).sum(axis=1))"]
+        # a gradient that is a plain number is the same for every sample: as many as there are
+        grads = [
+            f"g_{v.name} * seed" if v in self._constant_grads else f"g_{v.name}" for v in params
+        ]
+        per_sample = self.dialect.stack(grads, axis=0)
+        return [self.dialect.add_at("GP", index, self.dialect.sum(per_sample, axis=1))]
 
     def _input_grad(self, v: Variable) -> str:
         g = self._grad.get(v)

@@ -18,6 +18,8 @@ Two things in the table do not run on names as they stand, and are handled gener
 A ``Dialect`` says how a target language spells arithmetic, calls and choices: Python's own
 ``/`` and ``**`` raise where IEEE 754 gives ``inf`` or ``nan``, so the Python dialect spells
 them with the table's safe helpers ``div`` and ``power``; NumPy already follows IEEE 754.
+PyTorch's dialect is NumPy's with ``torch.`` for ``np.``, except for the few plain numbers for
+which PyTorch computes something else than for a tensor (``TorchDialect`` lists them).
 """
 
 from __future__ import annotations
@@ -372,12 +374,101 @@ class NumpyDialect(Dialect):
         result.reciprocal_of = b
         return result
 
+    # -- whole arrays: the statements of the fused program that are not an op's code ---------
+
+    def stack(self, items: list[str], axis: int) -> str:
+        """Arrays (or columns) side by side along a new ``axis``."""
+        return f"np.stack(({_items(items)}), axis={axis})"
+
+    def sum(self, array: str, axis: int) -> str:
+        return f"{array}.sum(axis={axis})"
+
+    def zeros_like(self, array: str) -> str:
+        return f"np.zeros_like({array})"
+
+    def copy(self, array: str) -> str:
+        return f"{array}.copy()"
+
+    def add_at(self, target: str, index: str, values: str) -> str:
+        """``target[index] += values`` that adds every value, where an index repeats too."""
+        return f"np.add.at({target}, {index}, {values})"
+
+    def add_at_columns(self, target: str, index: str, values: str) -> str:
+        """``target[:, index] += values`` that adds every column, where an index repeats too."""
+        return f"np.add.at({target}.T, {index}, ({values}).T)"
+
+
+def _items(items: list[str]) -> str:
+    return ", ".join(items) + ("," if len(items) == 1 else "")
+
+
+# The functions of math that PyTorch names differently.
+_TORCH_NAMES = {"fabs": "abs"}
+
+
+class TorchDialect(NumpyDialect):
+    """PyTorch over float64 tensors with a leading batch axis (``torch`` in the namespace).
+
+    Its operations are NumPy's with ``torch.`` for ``np.``, except where PyTorch computes
+    something else for a plain number than for a tensor; there the number is written as a
+    float64 tensor on the program's device, ``tensor(c)``, and the result is the engine's:
+
+    - ``c / x`` is ``reciprocal(x) * c`` in PyTorch, which overflows where ``1 / x`` does
+      (``1e-20 / 1e-310`` is ``inf``, not ``1e290``): written ``tensor(c) / x``; and ``x / c``
+      is ``x * (1 / c)`` on a GPU: written ``x / tensor(c)``. (``1.0 / x`` is exact either way.)
+    - ``x ** 0.5`` and ``x ** -0.5`` are ``sqrt`` and ``rsqrt``, which differ from ``pow`` at
+      -0.0 and -inf (see ``ops``): written ``torch.pow(x, tensor(0.5))``.
+    - ``torch.where`` of two plain numbers is float32, which has no 0.01: written
+      ``torch.where(c, 1.0, tensor(0.01))``.
+    """
+
+    name = "torch"
+
+    def call(self, function: str, *args: Any) -> Expr:
+        if function == "where" and not any(isinstance(a, Expr) for a in args[1:]):
+            args = (*args[:2], self.tensor(args[2]))
+        depth = max(map(_depth, args), default=0) + 1
+        return Expr(f"torch.{function}({_arguments(self, args)})", self, depth=depth)
+
+    def math_call(self, function: str, *args: Any) -> Expr:
+        return self.call(_TORCH_NAMES.get(function, function), *args)
+
+    def divide(self, a: Any, b: Any) -> Expr:
+        if not isinstance(a, Expr) and a != 1.0:
+            a = self.tensor(a)
+        return _binary(a, "/", b if isinstance(b, Expr) else self.tensor(b), MUL)
+
+    def power(self, a: Any, b: Any) -> Expr:
+        return self.call("pow", a, b if isinstance(b, Expr) else self.tensor(b))
+
+    def tensor(self, x: Any) -> Expr:
+        """A plain number as a float64 tensor on the program's device."""
+        return Expr(f"tensor({code(x, CONDITIONAL + 1)})", self)
+
+    def stack(self, items: list[str], axis: int) -> str:
+        return f"torch.stack(({_items(items)}), dim={axis})"
+
+    def sum(self, array: str, axis: int) -> str:
+        return f"{array}.sum(dim={axis})"
+
+    def zeros_like(self, array: str) -> str:
+        return f"torch.zeros_like({array})"
+
+    def copy(self, array: str) -> str:
+        return f"{array}.clone()"
+
+    def add_at(self, target: str, index: str, values: str) -> str:
+        return f"{target}.index_put_(({index},), {values}, accumulate=True)"
+
+    def add_at_columns(self, target: str, index: str, values: str) -> str:
+        return f"{target}.index_add_(1, {index}, {values})"
+
 
 def _is_masked(x: Any) -> bool:
     return isinstance(x, ops.StrongZero) or (isinstance(x, Expr) and x.masked is not None)
 
 
-PYTHON, NUMPY = PythonDialect(), NumpyDialect()
+PYTHON, NUMPY, TORCH = PythonDialect(), NumpyDialect(), TorchDialect()
 
 
 # -- running the table's code on names ------------------------------------------------------

@@ -24,7 +24,8 @@ from autograd.trace.tape import Tape
 from autograd.trace.tracer import Recording, TraceError, run_traced
 from autograd.value import Value
 
-BACKENDS = ("fused", "numpy", "python")
+BACKENDS = ("fused", "numpy", "python")  # what "auto" tries, fastest first
+OPTIONAL_BACKENDS = ("torch",)  # only when asked for by name: PyTorch is optional
 RTOL = 1e-12
 
 
@@ -34,6 +35,14 @@ def _programs() -> dict[str, Callable[[Tape], Any]]:
     from autograd.trace.numpy import NumpyProgram
 
     return {"python": PythonProgram, "numpy": NumpyProgram, "fused": FusedProgram}
+
+
+def _torch_program(device: Any) -> Callable[[Tape], Any]:
+    """The torch backend on ``device``; PyTorch is imported here, and only here."""
+    from autograd.trace.torch import TorchProgram, torch_device
+
+    chosen = torch_device(device)  # a bad device is the user's error, not a reason to fall back
+    return lambda tape: TorchProgram(tape, chosen)
 
 
 # -- the structure of arguments: numbers, or lists and tuples of them nested to any depth -----
@@ -72,10 +81,10 @@ def _size(shape: Any) -> int:
 
 
 def _same_shape(shape: Any, arg: Any) -> bool:
+    if hasattr(arg, "tolist") and hasattr(arg, "shape"):  # an array or tensor, 0-d ones too
+        arg = arg.tolist()
     if shape is None:
         return _is_number(arg)
-    if hasattr(arg, "tolist") and hasattr(arg, "shape"):
-        arg = arg.tolist()
     if not isinstance(arg, list | tuple) or len(arg) != len(shape):
         return False
     return all(_same_shape(s, a) for s, a in zip(shape, arg, strict=True))
@@ -110,7 +119,8 @@ class Traced:
 
     ``backend`` is the backend in use, ``source`` its generated code, ``tape`` the recorded
     program, and ``fallbacks`` the backends that were tried before it, each with the reason
-    it was passed over.
+    it was passed over. With the torch backend, ``batch`` and ``batch_arrays`` take tensors
+    (or anything else) and return float64 tensors on the traced device.
     """
 
     def __init__(
@@ -130,7 +140,7 @@ class Traced:
 
     @property
     def backend(self) -> str:
-        """``"python"``, ``"numpy"`` or ``"fused"``."""
+        """``"python"``, ``"numpy"``, ``"fused"`` or ``"torch"``."""
         return self._program.backend
 
     @property
@@ -189,7 +199,8 @@ class Traced:
         """Every sample at once: each argument has a leading batch axis.
 
         Returns ``(values, grads)``, a NumPy array of per-sample values and, per argument,
-        an array of per-sample gradients shaped like the argument. Adds the mean
+        an array of per-sample gradients shaped like the argument (float64 tensors on the
+        traced device, for the torch backend). Adds the mean
         (``reduce="mean"``) or the sum (``"sum"``) over the samples of d value / d p to
         ``p.grad`` of every parameter.
         """
@@ -213,7 +224,8 @@ class Traced:
         ``params`` is an array of the parameters' numbers in the order of ``self.params``
         (default: their ``.data``). Returns the per-sample values (n,), the gradients of the
         flattened arguments (n, inputs), and the mean or sum over the samples of each
-        parameter's gradient (len(params),).
+        parameter's gradient (len(params),). The torch backend takes and returns tensors on
+        its device, so a training loop there never leaves it.
 
         >>> from autograd import Value
         >>> w = Value(2.0)
@@ -231,6 +243,9 @@ class Traced:
             params = [p.data for p in self.params]
         elif len(params) != len(self.params):
             raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
+        if self.backend == "torch":  # tensors in and out, on the device
+            values, grads, totals = self._program.run_batch(columns, params, n)
+            return values, grads, totals / n if reduce == "mean" else totals
         # One array, not a list of floats: a training loop passes thousands every step.
         params = np.array(params, dtype=float).reshape(len(self.params))
         values, input_grads, param_totals = self._program.run_batch(columns, params, n)
@@ -252,30 +267,32 @@ class Traced:
                 f"batch takes {len(self._shapes)} arguments, each with a leading batch "
                 f"axis; got {len(args)}"
             )
+        # the torch backend keeps a tensor where it is (a GPU's data never visits NumPy)
+        as_array = self._program.tensor if self.backend == "torch" else _numpy_array
         columns: list[Any] = []
         n = None
         for i, (shape, arg) in enumerate(zip(self._shapes, args, strict=True)):
             try:
-                array = np.asarray(arg, dtype=float)
-            except (TypeError, ValueError):
+                array = as_array(arg)
+            except (TypeError, ValueError, RuntimeError):
                 array = None
             expected = _array_shape(shape)
-            if array is not None and array.shape[1:] == expected and array.ndim >= 1:
-                samples = array.reshape(len(array), -1)
+            if array is not None and array.ndim >= 1 and tuple(array.shape[1:]) == expected:
+                samples = array.reshape(array.shape[0], -1)
             elif isinstance(arg, list | tuple):
                 rows = [self._flat_sample(shape, sample, i) for sample in arg]
-                samples = np.array(rows, dtype=float).reshape(len(rows), _size(shape))
+                samples = as_array(np.array(rows, dtype=float).reshape(len(rows), _size(shape)))
             else:
                 raise ValueError(
                     f"batch argument {i} must be a list of samples or an array of shape "
                     f"(batch, {', '.join(map(str, expected))}), got {type(arg).__name__}"
                 )
-            if n is not None and len(samples) != n:
+            if n is not None and samples.shape[0] != n:
                 raise ValueError(
-                    f"batch arguments disagree on the batch size: {n} and {len(samples)}"
+                    f"batch arguments disagree on the batch size: {n} and {samples.shape[0]}"
                 )
-            n = len(samples)
-            columns.extend(samples[:, j] for j in range(samples.shape[1]))
+            n = samples.shape[0]
+            columns.extend(samples.T)  # one array per input: the columns of its samples
         if n is None:
             raise ValueError(
                 "batch needs arguments with a batch axis; a function of no "
@@ -327,6 +344,12 @@ class Traced:
         if bad:
             raise GradcheckError(_mismatch_table(self.backend, bad))
         return True
+
+
+def _numpy_array(x: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(x, dtype=float)
 
 
 def _array_shape(shape: Any) -> tuple[int, ...]:
@@ -399,6 +422,7 @@ def trace(
     *example_args: Any,
     params: Sequence[Value] = (),
     backend: str = "auto",
+    device: Any = "cpu",
 ) -> Traced:
     """Record ``fn`` once on ``example_args`` and compile its graph; returns a ``Traced``.
 
@@ -410,15 +434,25 @@ def trace(
     that cannot handle the graph, or that disagrees with the engine on the example, passes
     it on to the next one: fused, then numpy, then python.
 
+    ``backend="torch"`` writes the fused program for PyTorch (optional, imported only then)
+    and runs it on float64 tensors on ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a
+    ``torch.device``); it never falls back (a NumPy program would leave the device), and
+    ``"auto"`` never picks it. The other backends run on the CPU only.
+
     >>> traced = trace(lambda x: x * x + 3 * x, 2.0, backend="python")
     >>> traced(5.0)
     (40.0, 13.0)
     """
     if not callable(fn):
         raise TypeError(f"trace fn must be callable, got {type(fn).__name__}")
-    if backend != "auto" and backend not in BACKENDS:
+    known = (*BACKENDS, *OPTIONAL_BACKENDS)
+    if backend != "auto" and backend not in known:
         raise ValueError(
-            f"unknown backend {backend!r}; accepted: 'auto', {', '.join(map(repr, BACKENDS))}"
+            f"unknown backend {backend!r}; accepted: 'auto', {', '.join(map(repr, known))}"
+        )
+    if backend != "torch" and str(device) != "cpu":
+        raise ValueError(
+            f"device {device!r} needs backend='torch'; the {backend} backend runs on the CPU"
         )
     params = list(params)
     for i, p in enumerate(params):
@@ -439,8 +473,12 @@ def trace(
         return fn(*[_unflatten(shape, items) for shape in shapes])
 
     recording = run_traced(call, flat_names, numbers_, params)
-    chain = BACKENDS if backend == "auto" else BACKENDS[BACKENDS.index(backend) :]
-    programs = _programs() if chain != ("python",) else {"python": PythonProgram}
+    if backend == "torch":
+        chain: tuple[str, ...] = ("torch",)
+        programs = {"torch": _torch_program(device)}
+    else:
+        chain = BACKENDS if backend == "auto" else BACKENDS[BACKENDS.index(backend) :]
+        programs = _programs() if chain != ("python",) else {"python": PythonProgram}
     fallbacks: list[tuple[str, str]] = []
     for name in chain:
         try:
