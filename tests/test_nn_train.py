@@ -173,8 +173,9 @@ def test_fit_trains_a_three_class_model_with_cross_entropy():
 def test_fit_leaves_the_model_in_training_mode():
     X, y = line_data()
     model = MLP(1, [2, 1], dropout=0.2, seed=0)
-    fit(model, X, y, loss=hinge_loss, optimizer=SGD(model.parameters(), lr=0.01), epochs=1,
-        validation=(X, y), progress=False)  # fmt: skip
+    with pytest.warns(RuntimeWarning, match="Dropout in training mode"):  # not compiled
+        fit(model, X, y, loss=hinge_loss, optimizer=SGD(model.parameters(), lr=0.01), epochs=1,
+            validation=(X, y), progress=False)  # fmt: skip
     assert model.training
 
 
@@ -370,7 +371,8 @@ def test_checking_the_outputs_draws_no_random_number_so_training_is_unchanged():
     for _ in range(2):
         model = MLP(2, [4, 2], dropout=0.5, seed=3)
         X, y = [[0.5, -1.0], [1.0, 2.0], [-1.0, 0.0]], [0, 1, 1]
-        fit(model, X, y, loss=cross_entropy, optimizer=SGD(model.parameters(), lr=0.1),
-            epochs=3, progress=False, seed=1)  # fmt: skip
+        with pytest.warns(RuntimeWarning, match="Dropout in training mode"):  # not compiled
+            fit(model, X, y, loss=cross_entropy, optimizer=SGD(model.parameters(), lr=0.1),
+                epochs=3, progress=False, seed=1)  # fmt: skip
         runs.append(model.state_dict())
     assert runs[0] == runs[1]
