@@ -260,6 +260,20 @@ _LONG_OPTION = re.compile(r"--[A-Za-z][\w-]*(=.*)?", re.DOTALL)
 _NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d*)?|-\.\d+")  # argparse's test: these are operands
 
 
+def _add_expression(command: argparse.ArgumentParser, set_help: str) -> None:
+    """The arguments every command takes: EXPR and its variables' values (--set)."""
+    command.add_argument("expr", metavar="EXPR", help='the expression, e.g. "x*y + tanh(x)"')
+    command.add_argument(
+        "--set",
+        metavar="NAME=NUMBER",
+        type=_assignment,
+        nargs="+",
+        action="extend",
+        default=[],
+        help=set_help,
+    )
+
+
 def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The parser of the whole command line, and that of each command by name."""
     parser = ArgumentParser(
@@ -276,16 +290,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    draw.add_argument("expr", metavar="EXPR", help='the expression, e.g. "x*y + tanh(x)"')
-    draw.add_argument(
-        "--set",
-        metavar="NAME=NUMBER",
-        type=_assignment,
-        nargs="+",
-        action="extend",
-        default=[],
-        help="give variables their values; takes one or more and may be repeated",
-    )
+    _add_expression(draw, "give variables their values; takes one or more and may be repeated")
     draw.add_argument(
         "-o",
         "--output",
@@ -358,16 +363,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    code.add_argument("expr", metavar="EXPR", help='the expression, e.g. "x*y + tanh(x)"')
-    code.add_argument(
-        "--set",
-        metavar="NAME=NUMBER",
-        type=_assignment,
-        nargs="+",
-        action="extend",
-        default=[],
-        help="give variables their values (the example the trace runs on)",
-    )
+    _add_expression(code, "give variables their values (the example the trace runs on)")
     code.add_argument(
         "--backend",
         choices=("python", "numpy", "fused", "torch"),

@@ -27,8 +27,7 @@ import numpy as np
 
 from autograd.trace.python import (
     compile_source,
-    gradient_code,
-    operand_code,
+    return_statement,
     write_backward,
     write_forward,
 )
@@ -47,12 +46,7 @@ class NumpyProgram:
         body = write_forward(tape, evaluator)
         body += write_backward(tape, evaluator, Expr("seed", NUMPY, ATOM), grad_of, in_place=False)
         self._unreached = [grad_of.get(v) is None for v in (*tape.inputs, *tape.params)]
-        input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
-        param_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.params)
-        body.append(
-            f"return {operand_code(tape.output)}, ({_tuple(input_grads, tape.inputs)}), "
-            f"({_tuple(param_grads, tape.params)})"
-        )
+        body.append(return_statement(tape, grad_of))
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
         arguments = f"{arguments}, seed" if arguments else "seed"
         self.source = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
@@ -85,7 +79,3 @@ class NumpyProgram:
             tuple(float(g[0]) for g in input_grads),
             tuple(totals.tolist()),
         )
-
-
-def _tuple(items: str, variables: tuple) -> str:
-    return f"{items}," if len(variables) == 1 else items

@@ -159,12 +159,7 @@ class PythonProgram:
         memo: dict[tuple[str, int], Any] = {}  # each instruction's code, for the batch function
         body = write_forward(tape, evaluator, memo=memo)
         body += write_backward(tape, evaluator, 1.0, grad_of, memo=memo)
-        input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
-        param_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.params)
-        body.append(
-            f"return {operand_code(tape.output)}, ({_tuple(input_grads, tape.inputs)}), "
-            f"({_tuple(param_grads, tape.params)})"
-        )
+        body.append(return_statement(tape, grad_of))
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
         program = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
         self._batch_text = _batch_source(tape, evaluator, memo)
@@ -254,6 +249,16 @@ def _batch_source(
     ]
     arguments = ", ".join(["samples", *(v.name for v in tape.params)])
     return f"def batch({arguments}):\n" + "".join(f"    {line}\n" for line in lines)
+
+
+def return_statement(tape: Tape, grad_of: dict[Variable, Any]) -> str:
+    """``return out, (g_x, ...), (g_p, ...)``: the value, the inputs' and the params' grads."""
+    input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
+    param_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.params)
+    return (
+        f"return {operand_code(tape.output)}, ({_tuple(input_grads, tape.inputs)}), "
+        f"({_tuple(param_grads, tape.params)})"
+    )
 
 
 def _tuple(items: str, variables: tuple) -> str:
