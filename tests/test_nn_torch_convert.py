@@ -182,6 +182,7 @@ def test_cross_entropy_loss_converts_with_its_reduction():
 
 
 def test_to_torch_keeps_the_training_mode():
+    torch_or_skip()
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     assert model.to_torch().training and model.to_torch()[1].training
     model.eval()
@@ -281,6 +282,7 @@ def test_round_trips_through_torch_are_exact(case):
 
 
 def test_an_exported_mlp_comes_back_as_a_sequential_with_the_same_function():
+    torch_or_skip()
     model = nn.MLP(2, [3, 1], "tanh", seed=0)
     back = nn.from_torch(model.to_torch())
     assert isinstance(back, nn.Sequential)
