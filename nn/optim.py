@@ -16,6 +16,8 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from autograd import Value
 from autograd.ops import sqrt
 
@@ -94,6 +96,21 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter from its ``.grad``."""
         raise NotImplementedError
+
+    def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """``step()`` on every parameter at once, as arrays in the order of ``params``.
+
+        Returns the new data and leaves the Values alone; the per-parameter state becomes
+        arrays until ``state_as_lists()``. The rules are the ones ``step()`` runs, on arrays,
+        so the numbers are the same to the last bit. Only SGD and Adam (AdamW) have it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} steps only on Values")
+
+    def state_as_lists(self) -> None:
+        """Turn the state that ``step_flat`` left as arrays back into lists of floats."""
+        for name in self.state_names:
+            if isinstance(getattr(self, name), np.ndarray):
+                setattr(self, name, getattr(self, name).tolist())
 
     def state_dict(self) -> dict[str, Any]:
         """The hyper-parameters and the per-parameter state, as plain numbers and lists (a copy).
@@ -224,9 +241,21 @@ def _fused_lerp(start: float, end: float, weight: float) -> float:
     return _fma(-(end - start), 1.0 - weight, end)
 
 
-def _maximum(a: float, b: float) -> float:
-    """The larger of two numbers, ``nan`` if either is (as torch.maximum)."""
+def _maximum(a: Any, b: Any) -> Any:
+    """The larger of two numbers (or of each pair in two arrays), ``nan`` if either is (as
+    torch.maximum)."""
+    if isinstance(a, np.ndarray):
+        return np.maximum(a, b)
     return a if a > b or a != a else b
+
+
+def _sqrt(x: Any) -> Any:
+    """The square root of a number or of each number in an array, both correctly rounded."""
+    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
+
+
+def _as_array(state: list[float] | np.ndarray | None) -> np.ndarray | None:
+    return None if state is None else np.asarray(state, dtype=float)
 
 
 class SGD(Optimizer):
@@ -267,36 +296,29 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter."""
+        buffers = self.momentum_buffer or [None] * len(self.params)
+        for i, p in enumerate(self.params):
+            p.data, buffers[i] = self._update(p.data, p.grad, buffers[i])
+        if self.momentum:
+            self.momentum_buffer = buffers
+
+    def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """``step()`` on every parameter at once: the new ``data`` as an array (see
+        ``Optimizer.step_flat``)."""
+        data, self.momentum_buffer = self._update(data, grad, _as_array(self.momentum_buffer))
+        return data
+
+    def _update(self, data: Any, grad: Any, buffer: Any) -> tuple[Any, Any]:
+        """The new data and momentum buffer: of one parameter (floats) or of all (arrays)."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        params = self.params
-        if mu == 0.0 and not self.maximize:
-            if wd == 0.0:
-                for p in params:
-                    p.data -= lr * p.grad
-            else:
-                for p in params:
-                    p.data -= lr * (p.grad + wd * p.data)
-            return
-        grads = [self._gradient(p) + wd * p.data if wd else self._gradient(p) for p in params]
+        g = -grad if self.maximize else grad
+        if wd:
+            g = g + wd * data
         if mu == 0.0:
-            for p, g in zip(params, grads, strict=True):
-                p.data -= lr * g
-            return
-        if self.momentum_buffer is None:
-            # PyTorch starts the buffer at the first gradient, not at zero.
-            buffer = grads
-        else:
-            undamped = 1.0 - self.dampening
-            buffer = [
-                mu * b + undamped * g for b, g in zip(self.momentum_buffer, grads, strict=True)
-            ]
-        self.momentum_buffer = buffer
-        if self.nesterov:
-            for p, g, b in zip(params, grads, buffer, strict=True):
-                p.data -= lr * (g + mu * b)
-        else:
-            for p, b in zip(params, buffer, strict=True):
-                p.data -= lr * b
+            return data - lr * g, None
+        # PyTorch starts the buffer at the first gradient, not at zero.
+        buffer = g if buffer is None else mu * buffer + (1.0 - self.dampening) * g
+        return data - lr * (g + mu * buffer if self.nesterov else buffer), buffer
 
 
 class Adam(Optimizer):
@@ -346,29 +368,55 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter."""
-        lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        step_size, bias_correction2_sqrt = self._next_step()
+        m, v, v_max = self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq
+        for i, p in enumerate(self.params):
+            p.data, m[i], v[i], largest = self._update(
+                p.data, p.grad, m[i], v[i], v_max[i] if self.amsgrad else None,
+                step_size, bias_correction2_sqrt,
+            )  # fmt: skip
+            if self.amsgrad:
+                v_max[i] = largest
+
+    def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """``step()`` on every parameter at once: the new ``data`` as an array (see
+        ``Optimizer.step_flat``)."""
+        step_size, bias_correction2_sqrt = self._next_step()
+        data, self.exp_avg, self.exp_avg_sq, largest = self._update(
+            data, grad, _as_array(self.exp_avg), _as_array(self.exp_avg_sq),
+            _as_array(self.max_exp_avg_sq) if self.amsgrad else None,
+            step_size, bias_correction2_sqrt,
+        )  # fmt: skip
+        if self.amsgrad:
+            self.max_exp_avg_sq = largest
+        return data
+
+    def _next_step(self) -> tuple[float, float]:
+        """Count the step; its step size and the square root of its second bias correction."""
+        if self.amsgrad and self.max_exp_avg_sq is None:
+            self.max_exp_avg_sq = [0.0] * len(self.params)
         self.step_count += 1
         t = self.step_count
-        step_size = lr / (1.0 - beta1**t)
-        bias_correction2_sqrt = (1.0 - beta2**t) ** 0.5
-        decoupled = self.decoupled_weight_decay
-        m, v, v_max = self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq
-        if self.amsgrad and v_max is None:
-            v_max = self.max_exp_avg_sq = [0.0] * len(self.params)
-        for i, p in enumerate(self.params):
-            g = self._gradient(p)
-            if decoupled:
-                p.data *= 1.0 - lr * wd
-            elif wd:
-                g = g + wd * p.data
-            m[i] = _lerp(m[i], g, 1.0 - beta1)
-            v[i] = v[i] * beta2 + (1.0 - beta2) * g * g
-            if v_max is not None and self.amsgrad:
-                v_max[i] = _maximum(v_max[i], v[i])
-                v_hat = v_max[i]
-            else:
-                v_hat = v[i]
-            p.data += (-step_size * m[i]) / (math.sqrt(v_hat) / bias_correction2_sqrt + eps)
+        return self.lr / (1.0 - self.betas[0] ** t), (1.0 - self.betas[1] ** t) ** 0.5
+
+    def _update(
+        self, data: Any, grad: Any, m: Any, v: Any, v_max: Any, step_size: float,
+        bias_correction2_sqrt: float,
+    ) -> tuple[Any, Any, Any, Any]:  # fmt: skip
+        """The new data, m, v and largest v: of one parameter (floats) or of all (arrays)."""
+        lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        g = -grad if self.maximize else grad
+        if self.decoupled_weight_decay:
+            data = data * (1.0 - lr * wd)
+        elif wd:
+            g = g + wd * data
+        m = _lerp(m, g, 1.0 - beta1)
+        v = v * beta2 + (1.0 - beta2) * g * g
+        if v_max is not None:
+            v_max = _maximum(v_max, v)
+        v_hat = v if v_max is None else v_max
+        data = data + (-step_size * m) / (_sqrt(v_hat) / bias_correction2_sqrt + eps)
+        return data, m, v, v_max
 
 
 class AdamW(Adam):
