@@ -2,6 +2,9 @@
 
 Each optimizer keeps a list of parameters and, per parameter, plain-float state (momentum,
 running averages). ``step()`` reads ``p.grad`` and writes ``p.data`` directly, building no graph.
+SGD and Adam write their rule once, on NumPy arrays (``step_flat``): ``step()`` gathers the
+Values' numbers into arrays for it, and ``fit``'s compiled step keeps them there (``nn.flat``);
+NumPy's + - * / and sqrt round every element as Python's floats do, so both are bit-identical.
 The formulas are PyTorch's for the same hyper-parameters (``torch.optim.SGD`` with
 ``dampening`` and ``nesterov``, ``Adam`` and ``AdamW`` with ``amsgrad``, ``RMSprop`` with
 ``centered`` and ``momentum``, and each with ``maximize``), step for step, so a model
@@ -95,14 +98,20 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its ``.grad``."""
-        raise NotImplementedError
+        data = np.array([p.data for p in self.params], dtype=float)
+        grad = np.array([p.grad for p in self.params], dtype=float)
+        with np.errstate(all="ignore"):  # inf and nan come out as Python's arithmetic has them
+            data = self.step_flat(data, grad)
+        for p, x in zip(self.params, data.tolist(), strict=True):
+            p.data = x
+        self.state_as_lists()
 
     def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """``step()`` on every parameter at once, as arrays in the order of ``params``.
 
         Returns the new data and leaves the Values alone; the per-parameter state becomes
-        arrays until ``state_as_lists()``. The rules are the ones ``step()`` runs, on arrays,
-        so the numbers are the same to the last bit. Only SGD and Adam (AdamW) have it.
+        arrays until ``state_as_lists()``. SGD and Adam (AdamW) have it, and their ``step()``
+        is this on the Values' numbers; RMSprop's fused multiply-adds need floats.
         """
         raise NotImplementedError(f"{type(self).__name__} steps only on Values")
 
@@ -241,19 +250,6 @@ def _fused_lerp(start: float, end: float, weight: float) -> float:
     return _fma(-(end - start), 1.0 - weight, end)
 
 
-def _maximum(a: Any, b: Any) -> Any:
-    """The larger of two numbers (or of each pair in two arrays), ``nan`` if either is (as
-    torch.maximum)."""
-    if isinstance(a, np.ndarray):
-        return np.maximum(a, b)
-    return a if a > b or a != a else b
-
-
-def _sqrt(x: Any) -> Any:
-    """The square root of a number or of each number in an array, both correctly rounded."""
-    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
-
-
 def _as_array(state: list[float] | np.ndarray | None) -> np.ndarray | None:
     return None if state is None else np.asarray(state, dtype=float)
 
@@ -294,14 +290,6 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.momentum_buffer: list[float] | None = None
 
-    def step(self) -> None:
-        """One update of every parameter."""
-        buffers = self.momentum_buffer or [None] * len(self.params)
-        for i, p in enumerate(self.params):
-            p.data, buffers[i] = self._update(p.data, p.grad, buffers[i])
-        if self.momentum:
-            self.momentum_buffer = buffers
-
     def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """``step()`` on every parameter at once: the new ``data`` as an array (see
         ``Optimizer.step_flat``)."""
@@ -309,7 +297,7 @@ class SGD(Optimizer):
         return data
 
     def _update(self, data: Any, grad: Any, buffer: Any) -> tuple[Any, Any]:
-        """The new data and momentum buffer: of one parameter (floats) or of all (arrays)."""
+        """The new data and momentum buffer of every parameter, as arrays."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         g = -grad if self.maximize else grad
         if wd:
@@ -366,18 +354,6 @@ class Adam(Optimizer):
         self.exp_avg_sq = [0.0] * len(self.params)
         self.max_exp_avg_sq: list[float] | None = [0.0] * len(self.params) if amsgrad else None
 
-    def step(self) -> None:
-        """One update of every parameter."""
-        step_size, bias_correction2_sqrt = self._next_step()
-        m, v, v_max = self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq
-        for i, p in enumerate(self.params):
-            p.data, m[i], v[i], largest = self._update(
-                p.data, p.grad, m[i], v[i], v_max[i] if self.amsgrad else None,
-                step_size, bias_correction2_sqrt,
-            )  # fmt: skip
-            if self.amsgrad:
-                v_max[i] = largest
-
     def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """``step()`` on every parameter at once: the new ``data`` as an array (see
         ``Optimizer.step_flat``)."""
@@ -403,7 +379,7 @@ class Adam(Optimizer):
         self, data: Any, grad: Any, m: Any, v: Any, v_max: Any, step_size: float,
         bias_correction2_sqrt: float,
     ) -> tuple[Any, Any, Any, Any]:  # fmt: skip
-        """The new data, m, v and largest v: of one parameter (floats) or of all (arrays)."""
+        """The new data, m, v and largest v of every parameter, as arrays."""
         lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
         g = -grad if self.maximize else grad
         if self.decoupled_weight_decay:
@@ -413,9 +389,9 @@ class Adam(Optimizer):
         m = _lerp(m, g, 1.0 - beta1)
         v = v * beta2 + (1.0 - beta2) * g * g
         if v_max is not None:
-            v_max = _maximum(v_max, v)
+            v_max = np.maximum(v_max, v)  # nan if either is, as torch.maximum
         v_hat = v if v_max is None else v_max
-        data = data + (-step_size * m) / (_sqrt(v_hat) / bias_correction2_sqrt + eps)
+        data = data + (-step_size * m) / (np.sqrt(v_hat) / bias_correction2_sqrt + eps)
         return data, m, v, v_max
 
 
