@@ -135,7 +135,7 @@ class CompiledStep(EngineStep):
     """The step on ``nn``'s compiled training step for one backend of ``autograd.trace``."""
 
     def __init__(self, work: Workload, backend: str) -> None:
-        from nn.compiled import CompiledLoss
+        from nn.compiled import CompiledLoss, CompiledTraining
 
         super().__init__(work)
         started = time.perf_counter()
@@ -144,12 +144,23 @@ class CompiledStep(EngineStep):
         )
         self.compile_seconds = time.perf_counter() - started
         self.X, self.y = self.compiled.arrays(work.X, work.y)
+        # fit steps on one parameter array where the optimizer can and the loss is one program
+        self.training = CompiledTraining(backend, self.compiled, (self.X, self.y))
+        self.flat = self.training.flat_parameters(self.optimizer, {})
+        self.batch = list(range(len(work.X)))
 
     def step(self) -> float:
+        if self.flat is not None:
+            loss, _ = self.training.train_flat(self.batch, self.flat)
+            self.flat.step()
+            return loss
         self.optimizer.zero_grad()
         loss, _ = self.compiled(self.X, self.y)
         self.optimizer.step()
         return loss
+
+    def gradients(self) -> list[float]:
+        return super().gradients() if self.flat is None else self.flat.grad.tolist()
 
 
 def compiled_backends() -> list[str]:

@@ -39,8 +39,10 @@ from typing import Any
 import numpy as np
 
 from autograd import Traced, TraceError, Value, linear, no_grad, trace
+from nn.flat import FlatParameters, steps_on_arrays
 from nn.functional import l2_penalty
 from nn.module import Module
+from nn.optim import Optimizer
 
 BACKENDS = ("python", "numpy", "fused")
 COMPILE_CHOICES = ("auto", "off", *BACKENDS)
@@ -201,13 +203,25 @@ class CompiledLoss:
 
     def __call__(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[Any]]:
         """The batch loss and each sample's outputs; adds d loss / d p to every ``p.grad``."""
-        n = len(X)
-        values, grads = self.traced.batch(X, y, np.zeros((n, self.n_outputs)), reduce="mean")
-        value = sum(values.tolist()) / n  # left to right, as the engine adds a mean's terms
+        value, outputs, grad = self.flat(X, y)
+        for p, g in zip(self.params, grad.tolist(), strict=True):
+            p.grad += g
         if self.penalty is not None:
             value += self.penalty()[0]
-        outputs = np.asarray(grads[-1], dtype=float).reshape(n, self.n_outputs)
-        return value, outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist()
+        return value, outputs
+
+    def flat(
+        self, X: np.ndarray, y: np.ndarray, params: np.ndarray | None = None
+    ) -> tuple[float, list[Any], np.ndarray]:
+        """The batch loss, each sample's outputs and the gradient as an array, with the
+        parameters' numbers read from ``params`` (default: their ``.data``); no ``.grad``
+        changes. Without the L2 term where it is a program of its own (``penalty``)."""
+        n = len(X)
+        probe = np.zeros((n, self.n_outputs))
+        values, grads, grad = self.traced.batch_arrays(X, y, probe, params=params)
+        value = sum(values.tolist()) / n  # left to right, as the engine adds a mean's terms
+        outputs = grads[:, -self.n_outputs :]  # d value / d probe, the last argument
+        return value, outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist(), grad
 
 
 class CompiledTraining:
@@ -258,6 +272,23 @@ class CompiledTraining:
         """The batch's loss and outputs; adds the batch's gradient to every ``p.grad``."""
         X, y = self.data
         return self.loss(X[batch], y[batch])
+
+    def train_flat(self, batch: list[int], flat: FlatParameters) -> tuple[float, list[Any]]:
+        """The batch's loss and outputs, the weights read from ``flat.data`` and the gradient
+        written to ``flat.grad``; no Value changes."""
+        X, y = self.data
+        value, outputs, grad = self.loss.flat(X[batch], y[batch], flat.data)
+        flat.grad = grad + 0.0  # as 0.0 + g into a zeroed .grad: -0.0 reads as 0.0
+        return value, outputs
+
+    def flat_parameters(self, optimizer: Optimizer, layers: dict) -> FlatParameters | None:
+        """The parameters as arrays, where the optimizer steps on arrays and the whole loss is
+        one program (an L2 program of its own reads the Values); else None."""
+        if self.loss.penalty is not None or not steps_on_arrays(optimizer):
+            return None
+        if [id(p) for p in optimizer.params] != [id(p) for p in self.loss.params]:
+            return None  # an optimizer over other parameters, or in another order
+        return FlatParameters(self.loss.params, optimizer, layers)
 
     def give_up(self, why: str) -> None:
         """Raise for an explicit backend; for ``"auto"`` warn (the caller goes dynamic)."""

@@ -2,6 +2,9 @@
 
 Each optimizer keeps a list of parameters and, per parameter, plain-float state (momentum,
 running averages). ``step()`` reads ``p.grad`` and writes ``p.data`` directly, building no graph.
+SGD and Adam write their rule once, on NumPy arrays (``step_flat``): ``step()`` gathers the
+Values' numbers into arrays for it, and ``fit``'s compiled step keeps them there (``nn.flat``);
+NumPy's + - * / and sqrt round every element as Python's floats do, so both are bit-identical.
 The formulas are PyTorch's for the same hyper-parameters (``torch.optim.SGD`` with
 ``dampening`` and ``nesterov``, ``Adam`` and ``AdamW`` with ``amsgrad``, ``RMSprop`` with
 ``centered`` and ``momentum``, and each with ``maximize``), step for step, so a model
@@ -15,6 +18,8 @@ import math
 import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import numpy as np
 
 from autograd import Value
 from autograd.ops import sqrt
@@ -93,7 +98,28 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its ``.grad``."""
-        raise NotImplementedError
+        data = np.array([p.data for p in self.params], dtype=float)
+        grad = np.array([p.grad for p in self.params], dtype=float)
+        with np.errstate(all="ignore"):  # inf and nan come out as Python's arithmetic has them
+            data = self.step_flat(data, grad)
+        for p, x in zip(self.params, data.tolist(), strict=True):
+            p.data = x
+        self.state_as_lists()
+
+    def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """``step()`` on every parameter at once, as arrays in the order of ``params``.
+
+        Returns the new data and leaves the Values alone; the per-parameter state becomes
+        arrays until ``state_as_lists()``. SGD and Adam (AdamW) have it, and their ``step()``
+        is this on the Values' numbers; RMSprop's fused multiply-adds need floats.
+        """
+        raise NotImplementedError(f"{type(self).__name__} steps only on Values")
+
+    def state_as_lists(self) -> None:
+        """Turn the state that ``step_flat`` left as arrays back into lists of floats."""
+        for name in self.state_names:
+            if isinstance(getattr(self, name), np.ndarray):
+                setattr(self, name, getattr(self, name).tolist())
 
     def state_dict(self) -> dict[str, Any]:
         """The hyper-parameters and the per-parameter state, as plain numbers and lists (a copy).
@@ -224,9 +250,8 @@ def _fused_lerp(start: float, end: float, weight: float) -> float:
     return _fma(-(end - start), 1.0 - weight, end)
 
 
-def _maximum(a: float, b: float) -> float:
-    """The larger of two numbers, ``nan`` if either is (as torch.maximum)."""
-    return a if a > b or a != a else b
+def _as_array(state: list[float] | np.ndarray | None) -> np.ndarray | None:
+    return None if state is None else np.asarray(state, dtype=float)
 
 
 class SGD(Optimizer):
@@ -265,38 +290,23 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.momentum_buffer: list[float] | None = None
 
-    def step(self) -> None:
-        """One update of every parameter."""
+    def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """``step()`` on every parameter at once: the new ``data`` as an array (see
+        ``Optimizer.step_flat``)."""
+        data, self.momentum_buffer = self._update(data, grad, _as_array(self.momentum_buffer))
+        return data
+
+    def _update(self, data: Any, grad: Any, buffer: Any) -> tuple[Any, Any]:
+        """The new data and momentum buffer of every parameter, as arrays."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        params = self.params
-        if mu == 0.0 and not self.maximize:
-            if wd == 0.0:
-                for p in params:
-                    p.data -= lr * p.grad
-            else:
-                for p in params:
-                    p.data -= lr * (p.grad + wd * p.data)
-            return
-        grads = [self._gradient(p) + wd * p.data if wd else self._gradient(p) for p in params]
+        g = -grad if self.maximize else grad
+        if wd:
+            g = g + wd * data
         if mu == 0.0:
-            for p, g in zip(params, grads, strict=True):
-                p.data -= lr * g
-            return
-        if self.momentum_buffer is None:
-            # PyTorch starts the buffer at the first gradient, not at zero.
-            buffer = grads
-        else:
-            undamped = 1.0 - self.dampening
-            buffer = [
-                mu * b + undamped * g for b, g in zip(self.momentum_buffer, grads, strict=True)
-            ]
-        self.momentum_buffer = buffer
-        if self.nesterov:
-            for p, g, b in zip(params, grads, buffer, strict=True):
-                p.data -= lr * (g + mu * b)
-        else:
-            for p, b in zip(params, buffer, strict=True):
-                p.data -= lr * b
+            return data - lr * g, None
+        # PyTorch starts the buffer at the first gradient, not at zero.
+        buffer = g if buffer is None else mu * buffer + (1.0 - self.dampening) * g
+        return data - lr * (g + mu * buffer if self.nesterov else buffer), buffer
 
 
 class Adam(Optimizer):
@@ -344,31 +354,45 @@ class Adam(Optimizer):
         self.exp_avg_sq = [0.0] * len(self.params)
         self.max_exp_avg_sq: list[float] | None = [0.0] * len(self.params) if amsgrad else None
 
-    def step(self) -> None:
-        """One update of every parameter."""
-        lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+    def step_flat(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """``step()`` on every parameter at once: the new ``data`` as an array (see
+        ``Optimizer.step_flat``)."""
+        step_size, bias_correction2_sqrt = self._next_step()
+        data, self.exp_avg, self.exp_avg_sq, largest = self._update(
+            data, grad, _as_array(self.exp_avg), _as_array(self.exp_avg_sq),
+            _as_array(self.max_exp_avg_sq) if self.amsgrad else None,
+            step_size, bias_correction2_sqrt,
+        )  # fmt: skip
+        if self.amsgrad:
+            self.max_exp_avg_sq = largest
+        return data
+
+    def _next_step(self) -> tuple[float, float]:
+        """Count the step; its step size and the square root of its second bias correction."""
+        if self.amsgrad and self.max_exp_avg_sq is None:
+            self.max_exp_avg_sq = [0.0] * len(self.params)
         self.step_count += 1
         t = self.step_count
-        step_size = lr / (1.0 - beta1**t)
-        bias_correction2_sqrt = (1.0 - beta2**t) ** 0.5
-        decoupled = self.decoupled_weight_decay
-        m, v, v_max = self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq
-        if self.amsgrad and v_max is None:
-            v_max = self.max_exp_avg_sq = [0.0] * len(self.params)
-        for i, p in enumerate(self.params):
-            g = self._gradient(p)
-            if decoupled:
-                p.data *= 1.0 - lr * wd
-            elif wd:
-                g = g + wd * p.data
-            m[i] = _lerp(m[i], g, 1.0 - beta1)
-            v[i] = v[i] * beta2 + (1.0 - beta2) * g * g
-            if v_max is not None and self.amsgrad:
-                v_max[i] = _maximum(v_max[i], v[i])
-                v_hat = v_max[i]
-            else:
-                v_hat = v[i]
-            p.data += (-step_size * m[i]) / (math.sqrt(v_hat) / bias_correction2_sqrt + eps)
+        return self.lr / (1.0 - self.betas[0] ** t), (1.0 - self.betas[1] ** t) ** 0.5
+
+    def _update(
+        self, data: Any, grad: Any, m: Any, v: Any, v_max: Any, step_size: float,
+        bias_correction2_sqrt: float,
+    ) -> tuple[Any, Any, Any, Any]:  # fmt: skip
+        """The new data, m, v and largest v of every parameter, as arrays."""
+        lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        g = -grad if self.maximize else grad
+        if self.decoupled_weight_decay:
+            data = data * (1.0 - lr * wd)
+        elif wd:
+            g = g + wd * data
+        m = _lerp(m, g, 1.0 - beta1)
+        v = v * beta2 + (1.0 - beta2) * g * g
+        if v_max is not None:
+            v_max = np.maximum(v_max, v)  # nan if either is, as torch.maximum
+        v_hat = v if v_max is None else v_max
+        data = data + (-step_size * m) / (np.sqrt(v_hat) / bias_correction2_sqrt + eps)
+        return data, m, v, v_max
 
 
 class AdamW(Adam):

@@ -26,6 +26,7 @@ from typing import Any
 from autograd import Value, no_grad
 from nn import functional as F
 from nn.compiled import CompiledTraining, check_compile_choice
+from nn.flat import FlatParameters
 from nn.functional import l2_penalty
 from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
 from nn.module import Module
@@ -219,6 +220,7 @@ def fit(
     history = History(grad_norm={name: [] for name in layers})
     best_loss, best_state, waited = math.inf, None, 0
     bar = _progress_bar(epochs) if progress else None
+    flat: FlatParameters | None = None  # once checked, the compiled step runs on arrays
     try:
         # Training mode for the whole run: evaluate() puts back the mode it found.
         model.train()
@@ -230,7 +232,9 @@ def fit(
             n_batches = 0
             for start in range(0, len(X), batch_size):
                 batch = order[start : start + batch_size]
-                if compiled is not None and compiled.checked:
+                if flat is not None:
+                    batch_loss, batch_out = compiled.train_flat(batch, flat)
+                elif compiled is not None and compiled.checked:
                     optimizer.zero_grad()
                     batch_loss, batch_out = compiled.train(batch)
                 else:
@@ -243,16 +247,24 @@ def fit(
                         l2_term = l2 * l2_penalty(params).data if l2 else 0.0
                         if not compiled.check_first_batch(batch, y, batch_loss, batch_out, l2_term):
                             compiled = None
+                        else:
+                            flat = compiled.flat_parameters(optimizer, layers)
                 if not math.isfinite(batch_loss):
                     raise _diverged(f"the loss became {batch_loss!r}", epoch, optimizer)
-                before = [p.data for p in params]
-                optimizer.step()
-                if not all(math.isfinite(p.data) for p in params):
-                    for p, x in zip(params, before, strict=True):
-                        p.data = x
-                    raise _diverged("a step made weights infinite or NaN", epoch, optimizer)
-                for name, group in layers.items():
-                    norms[name] += math.sqrt(math.fsum(p.grad * p.grad for p in group))
+                if flat is not None:
+                    if not flat.step():
+                        raise _diverged("a step made weights infinite or NaN", epoch, optimizer)
+                    for name, norm in flat.grad_norms().items():
+                        norms[name] += norm
+                else:
+                    before = [p.data for p in params]
+                    optimizer.step()
+                    if not all(math.isfinite(p.data) for p in params):
+                        for p, x in zip(params, before, strict=True):
+                            p.data = x
+                        raise _diverged("a step made weights infinite or NaN", epoch, optimizer)
+                    for name, group in layers.items():
+                        norms[name] += math.sqrt(math.fsum(p.grad * p.grad for p in group))
                 total += batch_loss * len(batch)
                 for i, out in zip(batch, batch_out, strict=True):
                     outputs[i] = out
@@ -264,6 +276,8 @@ def fit(
             for name in layers:
                 history.grad_norm[name].append(norms[name] / n_batches)
             if validation is not None:
+                if flat is not None:
+                    flat.write_back()  # validation and the best epoch's state read the Values
                 if compiled is not None and compiled.validation is not None:
                     val_loss, val_accuracy = compiled.evaluate(
                         validation[1], score, lambda: evaluate(model, *validation, loss=loss,
@@ -287,6 +301,8 @@ def fit(
                 history.stopped_early = True
                 break
     finally:
+        if flat is not None:
+            flat.write_back()
         if bar is not None:
             bar.close()
         model.train()
