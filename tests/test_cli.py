@@ -25,7 +25,7 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,  # an animation renders a frame per step
     )
 
 
