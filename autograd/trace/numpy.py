@@ -1,6 +1,6 @@
 """The NumPy backend: a tape lowered to one NumPy operation per instruction, over a batch.
 
-Every input is an array with one number per sample, the parameters are NumPy scalars, and
+Every input is an array with one number per sample, the parameters are 0-d arrays, and
 the program is the Python backend's, statement for statement, in the NumPy dialect: the
 choices of the table's helpers become ``np.where``, ``/`` and ``**`` are NumPy's own (which
 follow IEEE 754), and the backward pass is seeded with an array of ones, so every gradient
@@ -58,14 +58,16 @@ class NumpyProgram:
     ) -> tuple[Any, list[Any], Any]:
         """Per-sample values and input gradients, and each parameter's gradient summed."""
         seed = np.ones(n)
+        params = np.asarray(params, dtype=float)
+        # Each parameter as a 0-d array, not a NumPy scalar: NumPy converts a scalar operand
+        # on every operation, and an array times a 0-d array takes about half the time.
+        weights = [params[k, ...] for k in range(len(params))]
         with np.errstate(all="ignore"):
-            value, input_grads, param_grads = self.function(
-                *columns, *map(np.float64, params), seed
-            )
-            if param_grads:
-                totals = np.stack(np.broadcast_arrays(*param_grads, seed)[:-1]).sum(axis=1)
-            else:
-                totals = np.zeros(0)
+            value, input_grads, param_grads = self.function(*columns, *weights, seed)
+            # A gradient that is the same for every sample (a number, or a 0-d array) counts
+            # once per sample, as the engine adds it once per sample.
+            rows = [g if np.shape(g) == (n,) else np.broadcast_to(g, (n,)) for g in param_grads]
+            totals = np.array(rows).sum(axis=1) if rows else np.zeros(0)
         values = np.broadcast_to(value, (n,))
         input_grads = [np.broadcast_to(g, (n,)) for g in input_grads]
         return values, input_grads, totals
