@@ -206,8 +206,6 @@ class CompiledLoss:
         value, outputs, grad = self.flat(X, y)
         for p, g in zip(self.params, grad.tolist(), strict=True):
             p.grad += g
-        if self.penalty is not None:
-            value += self.penalty()[0]
         return value, outputs
 
     def flat(
@@ -215,11 +213,14 @@ class CompiledLoss:
     ) -> tuple[float, list[Any], np.ndarray]:
         """The batch loss, each sample's outputs and the gradient as an array, with the
         parameters' numbers read from ``params`` (default: their ``.data``); no ``.grad``
-        changes. Without the L2 term where it is a program of its own (``penalty``)."""
+        changes."""
         n = len(X)
         probe = np.zeros((n, self.n_outputs))
         values, grads, grad = self.traced.batch_arrays(X, y, probe, params=params)
         value = sum(values.tolist()) / n  # left to right, as the engine adds a mean's terms
+        if self.penalty is not None:
+            penalty, _, penalty_grad = self.penalty.run_arrays(params=params)
+            value, grad = value + penalty, grad + penalty_grad
         outputs = grads[:, -self.n_outputs :]  # d value / d probe, the last argument
         return value, outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist(), grad
 
@@ -282,9 +283,8 @@ class CompiledTraining:
         return value, outputs
 
     def flat_parameters(self, optimizer: Optimizer, layers: dict) -> FlatParameters | None:
-        """The parameters as arrays, where the optimizer steps on arrays and the whole loss is
-        one program (an L2 program of its own reads the Values); else None."""
-        if self.loss.penalty is not None or not steps_on_arrays(optimizer):
+        """The parameters as arrays, where the optimizer steps on arrays; else None."""
+        if not steps_on_arrays(optimizer):
             return None
         if [id(p) for p in optimizer.params] != [id(p) for p in self.loss.params]:
             return None  # an optimizer over other parameters, or in another order

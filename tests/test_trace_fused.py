@@ -112,3 +112,37 @@ def test_without_repeats_keeps_a_tape_with_no_repeats_as_it_is() -> None:
     w = Value(0.5)
     traced = trace(lambda x: (x * w).tanh(), 1.0, params=[w], backend="fused")
     assert without_repeats(traced.tape).instructions == traced.tape.instructions
+
+
+def _parameter_dot(weights: list[int], inputs: list[int], *, bias: bool) -> tuple:
+    """A per-sample term plus a linear of parameters only, at the given positions of ps."""
+    ps = [Value(0.5 + k, label=f"p{k}") for k in range(4)]
+
+    def f(x):
+        dot = linear([ps[k] for k in weights], [ps[k] for k in inputs], ps[3] if bias else 0.0)
+        return x * ps[0] + 0.25 * dot
+
+    return ps, f, trace(f, 1.0, params=ps, backend="fused")
+
+
+@pytest.mark.parametrize(
+    ("weights", "inputs", "bias", "written"),
+    [
+        ([0, 1, 2, 3], [0, 1, 2, 3], False, "GP += P * "),  # an L2 penalty: all of P, in order
+        ([2, 0, 1], [1, 2, 0], True, "GP[t2_w] += "),  # some, each once: a fancy +=
+        ([1, 1, 2], [2, 0, 0], False, "np.add.at(GP, t2_w, "),  # repeats: every value added
+    ],
+)
+def test_a_linear_of_parameters_adds_every_contribution_to_their_gradients(
+    weights, inputs, bias, written
+) -> None:
+    ps, f, traced = _parameter_dot(weights, inputs, bias=bias)
+    assert traced.backend == "fused" and written in traced.source
+    traced.batch([1.0, -2.0, 3.0], reduce="sum")
+    fused_param_grads = [p.grad for p in ps]
+    for p in ps:
+        p.grad = 0.0
+    for x in (1.0, -2.0, 3.0):
+        f(Value(x)).backward()
+    for p, g in zip(ps, fused_param_grads, strict=True):
+        assert agree(p.grad, g), (p.label, p.grad, g)

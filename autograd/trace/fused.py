@@ -377,6 +377,23 @@ class FusedProgram:
         self._namespace[name] = self._index_array(indices)
         return name
 
+    def _gather(self, name: str, indices: list[int]) -> str:
+        """The code of the parameters at ``indices``, in order: ``P`` itself when that is all
+        of them in their own order (an L2 penalty's), else ``P[name]``."""
+        if indices == list(range(len(self.tape.params))):
+            return "P"
+        return f"P[{self._index(name, indices)}]"
+
+    def _add_to_parameters(self, name: str, indices: list[int], values: str) -> str:
+        """``GP[indices] += values``, written as the cheapest statement that adds every value."""
+        if indices == list(range(len(self.tape.params))):
+            return f"GP += {values}"
+        self._index(name, indices)
+        if len(set(indices)) == len(indices):
+            return f"GP[{name}] += {values}"
+        # an index that repeats: += on a fancy index would keep one of its values
+        return self.dialect.add_at("GP", name, values)
+
     # -- forward --------------------------------------------------------------------------------
 
     def _forward(self, block: Block, prologue: list[str]) -> list[str]:
@@ -401,10 +418,10 @@ class FusedProgram:
         ins = block.instructions[0]
         if block.kind == "dot":
             weights, inputs, bias = split_variadic(ins.args)
-            w = self._index(f"{ins.out.name}_w", [a.index for a in weights])
-            x = self._index(f"{ins.out.name}_x", [a.index for a in inputs])
+            w = self._gather(f"{ins.out.name}_w", [a.index for a in weights])
+            x = self._gather(f"{ins.out.name}_x", [a.index for a in inputs])
             bias_code = f"P[{bias.index}]" if isinstance(bias, Variable) else code(bias, ATOM)
-            return [f"{ins.out.name} = {bias_code} + P[{w}] @ P[{x}]"]
+            return [f"{ins.out.name} = {bias_code} + {w} @ {x}"]
         self._unpack_params(ins, prologue)
         args = tuple(self._operand(a) for a in ins.args)
         with Spill(ins.out.name) as spill:
@@ -525,12 +542,15 @@ class FusedProgram:
         if g is None:
             return []
         if block.kind == "dot":
-            bias = ins.args[-1]
-            w, x = f"{ins.out.name}_w", f"{ins.out.name}_x"
-            total = f"{code(g, ATOM)}.sum()"
+            weights, inputs, bias = split_variadic(ins.args)
+            name = ins.out.name
+            w_index, x_index = [a.index for a in weights], [a.index for a in inputs]
+            w, x = self._gather(f"{name}_w", w_index), self._gather(f"{name}_x", x_index)
+            total = f"g_{name}_total"  # the same for every parameter: summed over samples once
             lines = [
-                self.dialect.add_at("GP", w, f"P[{x}] * {total}"),
-                self.dialect.add_at("GP", x, f"P[{w}] * {total}"),
+                f"{total} = {code(g, ATOM)}.sum()",
+                self._add_to_parameters(f"{name}_w", w_index, f"{x} * {total}"),
+                self._add_to_parameters(f"{name}_x", x_index, f"{w} * {total}"),
             ]
             if isinstance(bias, Variable):
                 lines.append(f"GP[{bias.index}] += {total}")
@@ -550,13 +570,15 @@ class FusedProgram:
         params = [v for v in self._grad if v.kind == "param"]
         if not params:
             return []
-        index = self._index("single_params", [v.index for v in params])
         # a gradient that is a plain number is the same for every sample: as many as there are
         grads = [
             f"g_{v.name} * seed" if v in self._constant_grads else f"g_{v.name}" for v in params
         ]
         per_sample = self.dialect.stack(grads, axis=0)
-        return [self.dialect.add_at("GP", index, self.dialect.sum(per_sample, axis=1))]
+        indices = [v.index for v in params]
+        return [
+            self._add_to_parameters("single_params", indices, self.dialect.sum(per_sample, axis=1))
+        ]
 
     def _input_grad(self, v: Variable) -> str:
         g = self._grad.get(v)

@@ -187,6 +187,31 @@ class Traced:
             p.grad += g
         return value, self._structured(input_grads)
 
+    def run_arrays(self, *args: Any, params: Any = None) -> tuple[float, list[float], Any]:
+        """One call on flat numbers, leaving every ``.grad`` alone (for training loops).
+
+        ``params`` is an array of the parameters' numbers in the order of ``self.params``
+        (default: their ``.data``). Returns the value, the gradients of the flattened
+        arguments (a list) and the parameters' gradients (a NumPy array).
+
+        >>> from autograd import Value
+        >>> w = Value(2.0)
+        >>> traced = trace(lambda: w * w, params=[w])
+        >>> value, grads, param_grads = traced.run_arrays(params=[3.0])
+        >>> value, grads, param_grads.tolist(), w.grad
+        (9.0, [], [6.0], 0.0)
+        """
+        import numpy as np
+
+        flat = self._flat_inputs(args, "run_arrays")
+        if params is None:
+            params = [p.data for p in self.params]
+        elif len(params) != len(self.params):
+            raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
+        value, input_grads, param_grads = self._program.run(flat, params)
+        grads = [0.0 + g for g in input_grads]
+        return value, grads, np.array(param_grads, dtype=float).reshape(len(self.params))
+
     def _structured(self, flat: Sequence[Any]) -> Any:
         # 0.0 + g: backward's sums start at 0.0, so a gradient of -0.0 reads as 0.0
         items = iter([0.0 + g for g in flat])
