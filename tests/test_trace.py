@@ -620,3 +620,15 @@ def test_trace_records_even_when_called_inside_no_grad() -> None:
     with no_grad():
         traced = trace(lambda x: x * x, 3.0, backend="python")
     assert traced(2.0) == (4.0, 4.0)
+
+
+def test_python_writes_out_a_helper_that_branches_once_and_calls_one_that_branches_more():
+    def f(x, y):
+        return x.relu() * 3.0 + max_shift(x, y)
+
+    traced = trace(f, 2.0, -1.0, backend="python")
+    assert "t1 = 0.0 if x < 0 else x" in traced.source  # relu, as ops writes it
+    assert "g_x += 0.0 if x <= 0 else g_t1" in traced.source  # step(x) * g_t1, a strong zero
+    assert "finite_max(x, y)" in traced.source  # four ways to go: called by its name
+    for x in (2.0, -2.0, 0.0, -0.0, math.nan, math.inf, -math.inf):
+        assert_exact(engine(f, [x, 1.0]), compiled(traced, [x, 1.0]))

@@ -13,7 +13,9 @@ Two things in the table do not run on names as they stand, and are handled gener
 - Branches on a number (``1.0 if float(a) > 0 else 0.0``). A comparison of names is a
   condition; when code branches on one, the function is run again for each way the branch
   can go, and the results are joined with the dialect's ``where``: ``np.where(a > 0, 1.0,
-  0.0)``, or in straight-line Python a call of the helper by its name (``step(a)``).
+  0.0)``, or in straight-line Python ``1.0 if a > 0 else 0.0``. Straight-line Python writes
+  out only helpers that branch once (``relu``, ``step``); one that branches more
+  (``finite_max``) it calls by its name, ``finite_max(a, b)``, as the engine does.
 
 A ``Dialect`` says how a target language spells arithmetic, calls and choices: Python's own
 ``/`` and ``**`` raise where IEEE 754 gives ``inf`` or ``nan``, so the Python dialect spells
@@ -250,7 +252,7 @@ def _multiply(a: Any, b: Any) -> Any:
     for special, other in ((a, b), (b, a)):  # products that ops defines otherwise (NumPy)
         if isinstance(special, Expr) and special.masked is not None:
             condition, elsewhere = special.masked
-            return special.dialect.call("where", condition, 0.0, _multiply(elsewhere, other))
+            return special.dialect.masked_product(condition, _multiply(elsewhere, other))
         if isinstance(special, Expr) and special.reciprocal_of is not None:
             divisor = special.reciprocal_of
             overflowed = _binary(special.dialect.call("isinf", special), "&", divisor != 0, BITWISE)
@@ -289,8 +291,13 @@ class Dialect:
         """``if_true`` where ``condition`` holds, else ``if_false``."""
         raise NotImplementedError
 
-    # Whether a helper of ops that branches on a number is called by its name (Python, where
-    # the helper itself runs on floats) rather than written out with ``where`` (NumPy).
+    def masked_product(self, condition: Expr, product: Any) -> Any:
+        """A strong zero's product: 0.0 where ``condition`` holds, else ``product``."""
+        raise NotImplementedError
+
+    # Whether a helper of ops that branches on a number more than once is called by its name
+    # (Python, where the helper itself runs on floats) rather than written out with ``where``
+    # (NumPy). A helper with one branch (relu, step) is written out in either.
     calls_branching_helpers = False
 
 
@@ -326,7 +333,16 @@ class PythonDialect(Dialect):
             f"{code(if_true, CONDITIONAL + 1)} if {code(condition, CONDITIONAL + 1)} "
             f"else {code(if_false, CONDITIONAL)}"
         )
-        return Expr(text, self, CONDITIONAL)
+        depth = max(_depth(condition), _depth(if_true), _depth(if_false)) + 1
+        return _mark_strong_zero(
+            Expr(text, self, CONDITIONAL, depth=depth), condition, if_true, if_false, self
+        )
+
+    def masked_product(self, condition: Expr, product: Any) -> Any:
+        return self.where(condition, 0.0, product)
+
+    def negate(self, condition: Expr) -> Expr:
+        return Expr(f"not {code(condition, CONDITIONAL + 1)}", self, CONDITIONAL + 1)
 
 
 # The functions of math that NumPy names differently.
@@ -359,14 +375,13 @@ class NumpyDialect(Dialect):
             if_false = inner[2]
         result = self.call("where", condition, if_true, if_false)
         result.choice = (condition, if_true, if_false)
-        # A strong zero on one side (relu's mask) stays one: see Expr.masked.
-        if isinstance(if_true, ops.StrongZero) and not _is_masked(if_false):
-            result.masked = (condition, if_false)
-        elif isinstance(if_false, ops.StrongZero) and not _is_masked(if_true):
-            result.masked = (self.call("logical_not", condition), if_true)
-        elif _is_masked(if_true) or _is_masked(if_false):
-            raise LoweringError("a strong zero under more than one condition")
-        return result
+        return _mark_strong_zero(result, condition, if_true, if_false, self)
+
+    def masked_product(self, condition: Expr, product: Any) -> Any:
+        return self.call("where", condition, 0.0, product)
+
+    def negate(self, condition: Expr) -> Expr:
+        return self.call("logical_not", condition)
 
     def reciprocal(self, b: Any) -> Expr:
         """ops.reciprocal: 1 / b, whose product with g is g / b where 1 / b overflows."""
@@ -464,6 +479,19 @@ class TorchDialect(NumpyDialect):
         return f"{target}.index_add_(1, {index}, {values})"
 
 
+def _mark_strong_zero(
+    result: Expr, condition: Expr, if_true: Any, if_false: Any, dialect: Any
+) -> Expr:
+    """A choice with a strong zero on one side (relu's mask) stays one: see Expr.masked."""
+    if isinstance(if_true, ops.StrongZero) and not _is_masked(if_false):
+        result.masked = (condition, if_false)
+    elif isinstance(if_false, ops.StrongZero) and not _is_masked(if_true):
+        result.masked = (dialect.negate(condition), if_true)
+    elif _is_masked(if_true) or _is_masked(if_false):
+        raise LoweringError("a strong zero under more than one condition")
+    return result
+
+
 def _is_masked(x: Any) -> bool:
     return isinstance(x, ops.StrongZero) or (isinstance(x, Expr) and x.masked is not None)
 
@@ -504,8 +532,13 @@ def _decide(condition: Expr) -> bool:
     raise _NewBranch(condition)
 
 
-def _every_path(run: Callable[[], Any], dialect: Dialect) -> Any:
-    """``run()``'s result, its branches on conditions joined with ``dialect.where``."""
+class _TooManyBranches(Exception):
+    """Raised where a run branches on more conditions than it was allowed."""
+
+
+def _every_path(run: Callable[[], Any], dialect: Dialect, max_conditions: int | None = None) -> Any:
+    """``run()``'s result, its branches on conditions joined with ``dialect.where``;
+    ``_TooManyBranches`` where a path meets more than ``max_conditions`` conditions."""
 
     def along(path: list[bool]) -> Any:
         saved = getattr(_local, "path", None), getattr(_local, "taken", 0)
@@ -513,6 +546,8 @@ def _every_path(run: Callable[[], Any], dialect: Dialect) -> Any:
         try:
             return run()
         except _NewBranch as branch:
+            if max_conditions is not None and len(path) >= max_conditions:
+                raise _TooManyBranches from None
             if_true, if_false = along([*path, True]), along([*path, False])
             if isinstance(if_true, tuple):
                 return tuple(
@@ -596,7 +631,16 @@ class Evaluator:
             try:
                 return copy(*args)
             except _CallByName:
-                return dialect.call(name, *args)
+                pass
+            finally:
+                _local.by_name = depth
+            # It branches. Once only (relu, step): written out as a choice, which runs as fast
+            # as the arithmetic around it; a call costs more than the work. Else by its name.
+            _local.by_name = 0
+            try:
+                return _every_path(lambda: copy(*args), dialect, max_conditions=1)
+            except (_TooManyBranches, LoweringError, TypeError, ValueError, ArithmeticError):
+                return dialect.call(name, *args)  # a name runs the helper itself on floats
             finally:
                 _local.by_name = depth
 
