@@ -135,6 +135,7 @@ class Traced:
         self.tape = recording.tape
         self.params = recording.params
         self._shapes = shapes
+        self._array_shapes = [_array_shape(shape) for shape in shapes]  # what batch accepts
         self._program = program
         self.fallbacks = fallbacks
 
@@ -271,8 +272,9 @@ class Traced:
         if self.backend == "torch":  # tensors in and out, on the device
             values, grads, totals = self._program.run_batch(columns, params, n)
             return values, grads, totals / n if reduce == "mean" else totals
-        # One array, not a list of floats: a training loop passes thousands every step.
-        params = np.array(params, dtype=float).reshape(len(self.params))
+        # One array, not a list of floats: a training loop passes thousands every step. (No
+        # program writes into it, so an array of floats is used as it is.)
+        params = np.asarray(params, dtype=float).reshape(len(self.params))
         values, input_grads, param_totals = self._program.run_batch(columns, params, n)
         totals = np.asarray(param_totals, dtype=float).reshape(len(self.params))
         if reduce == "mean":
@@ -281,7 +283,8 @@ class Traced:
         for k, g in enumerate(input_grads):  # a gradient that is one number for all fills a column
             grads[:, k] = g
         grads += 0.0  # -0.0 becomes 0.0, as the engine's sums of contributions start at 0.0
-        return np.broadcast_to(np.asarray(values, dtype=float), (n,)), grads, totals
+        values = np.asarray(values, dtype=float)
+        return values if values.shape == (n,) else np.broadcast_to(values, (n,)), grads, totals
 
     def _columns(self, args: Sequence[Any]) -> tuple[list[Any], int]:
         """One array of per-sample numbers for each of the tape's inputs, and the batch size."""
@@ -296,14 +299,15 @@ class Traced:
         as_array = self._program.tensor if self.backend == "torch" else _numpy_array
         columns: list[Any] = []
         n = None
-        for i, (shape, arg) in enumerate(zip(self._shapes, args, strict=True)):
+        for i, (shape, expected, arg) in enumerate(
+            zip(self._shapes, self._array_shapes, args, strict=True)
+        ):
             try:
                 array = as_array(arg)
             except (TypeError, ValueError, RuntimeError):
                 array = None
-            expected = _array_shape(shape)
             if array is not None and array.ndim >= 1 and tuple(array.shape[1:]) == expected:
-                samples = array.reshape(array.shape[0], -1)
+                samples = array if array.ndim == 2 else array.reshape(array.shape[0], -1)
             elif isinstance(arg, list | tuple):
                 rows = [self._flat_sample(shape, sample, i) for sample in arg]
                 samples = as_array(np.array(rows, dtype=float).reshape(len(rows), _size(shape)))
