@@ -278,7 +278,8 @@ class CompiledTraining:
         """The batch's loss and outputs, the weights read from ``flat.data`` and the gradient
         written to ``flat.grad``; no Value changes."""
         X, y = self.data
-        value, outputs, grad = self.loss.flat(X[batch], y[batch], flat.data)
+        rows = np.asarray(batch)  # made once, not once for X and once again for y
+        value, outputs, grad = self.loss.flat(X[rows], y[rows], flat.data)
         flat.grad = grad + 0.0  # as 0.0 + g into a zeroed .grad: -0.0 reads as 0.0
         return value, outputs
 
