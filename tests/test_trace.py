@@ -113,6 +113,11 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
         [(0.8, 1.0), (0.0, 1.0), (1.0, 0.0), (1e-13, 1.0), (0.5, 0.3), (1.0, 1.0)],
     ),
     "sqrt": (lambda a: a.sqrt(), [(0.0,), (-1.0,), (4.0,), (2.0,), (inf,)]),
+    "square": (lambda a: a.square(), [(3.0,), (-0.0,), (1e-160,), (1e200,), (-inf,), (nan,)]),
+    "square, a small gradient from above": (
+        lambda a: a.square() * (1 / 3),
+        [(2.2250738585e-313,), (-5e-324,), (1e308,), (0.5,)],
+    ),
     "tanh": (lambda a: a.tanh(), [(0.0,), (0.7,), (20.0,), (-inf,), (nan,)]),
     "sigmoid": (lambda a: a.sigmoid(), [(0.0,), (3.0,), (-3.0,), (-1000.0,), (1000.0,), (nan,)]),
     "relu": (lambda a: a.relu(), [(0.0,), (-0.0,), (-1.0,), (2.0,), (nan,), (inf,)]),
