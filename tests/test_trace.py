@@ -706,3 +706,15 @@ def test_argnums_that_name_no_argument_are_refused(argnums, error, message):
     w, f = _data_and_weights()
     with pytest.raises(error, match=message):
         trace(f, [0.5, 1.0], 0.25, 2.0, params=[w], argnums=argnums)
+
+
+def test_argnums_of_no_argument_computes_the_parameters_gradients_only():
+    w, f = _data_and_weights()
+    traced = trace(f, [0.5, 1.0], 0.25, 2.0, params=[w], backend="python", argnums=())
+    w.grad = 0.0
+    value, grads = traced([0.3, -0.2], 0.75, 1.5)
+    assert grads == () and "return out, (), (g_w,)" in traced.source
+    traced_w_grad, w.grad = w.grad, 0.0
+    out = f([Value(0.3), Value(-0.2)], Value(0.75), Value(1.5))
+    out.backward()
+    assert (value, traced_w_grad) == (out.data, w.grad)

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops
+from autograd.trace.memory import keep_freed_memory
 from autograd.trace.python import compile_source
 from autograd.trace.symbolic import (
     ADD,
@@ -314,6 +315,7 @@ class FusedProgram:
     backend = "fused"
 
     def __init__(self, tape: Tape, dialect: NumpyDialect = NUMPY) -> None:
+        keep_freed_memory()  # a layer over a batch is a large array, made again every call
         self.tape = tape = without_repeats(tape)
         self.dialect = dialect
         grouping = _Grouping(tape)

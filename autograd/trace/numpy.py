@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd.trace.memory import keep_freed_memory
 from autograd.trace.python import (
     compile_source,
     return_statement,
@@ -41,6 +42,7 @@ class NumpyProgram:
     backend = "numpy"
 
     def __init__(self, tape: Tape) -> None:
+        keep_freed_memory()  # a batch of 16,384 samples makes arrays of 128 KiB
         evaluator = Evaluator(NUMPY)
         grad_of: dict[Variable, Any] = {}
         body = write_forward(tape, evaluator)
