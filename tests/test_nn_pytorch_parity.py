@@ -200,7 +200,7 @@ def test_log_softmax_matches_torch(logits):
 
 # Logits at softmax's IEEE edges. PyTorch shifts by the plain maximum, so an inf, a nan or only
 # -inf make every probability nan (inf - inf); a -inf beside finite logits, or logits 1e308
-# apart, give exact zeros and ones (log_softmax: -inf and 0); a zero keeps or loses its sign.
+# apart, give exact zeros and ones (log_softmax: -inf and 0); signed zeros, PyTorch's signs.
 SOFTMAX_EDGES = [
     [1.0, 2.0, 3.0],
     [1000.0, 1000.0],
