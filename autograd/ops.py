@@ -25,6 +25,7 @@ operation      local derivative
 ``log(a)``     1 / a; ``inf`` at 0
 ``log1p(a)``   1 / (1 + a); ``inf`` at -1
 ``sqrt(a)``    1 / (2 sqrt(a)); ``inf`` at 0
+``square(a)``  2 a, one product with the gradient as in PyTorch (not ``a * a``: see below)
 ``tanh(a)``    1 - tanh(a) ** 2, as (1 - tanh(a)) (1 + tanh(a)), which keeps its digits
                where tanh(a) is near 1 (PyTorch rounds 1 - t * t once, with a fused op)
 ``sigmoid(a)`` sigmoid(a) * (1 - sigmoid(a))
@@ -46,6 +47,12 @@ not the derivative of its forward: its forward clamps each log at -100 and its g
 by at least 1e-12 (a float32 constant there, so 9.999999960041972e-13) instead, which keeps
 a confident wrong prediction learning. Made of logs, the gradient would be 0 where a log is
 clamped, ``-1e13`` for p = 1e-13, and lose digits where t is near p.
+
+``square`` is a row, not ``a * a``, because that product has two edges: its gradient
+``g a + g a`` rounds ``g a`` and then doubles it, where PyTorch's ``square`` rounds ``2 a g``
+(and its ``mse_loss`` ``(2 / n) a``) once. The two differ where ``g a`` is subnormal (below
+2 ** -1022, with fewer digits), as in the mean squared error of a prediction 1e-313 away from
+its target.
 
 Where PyTorch's backward formula *chooses* between the gradient from above and 0 (a mask)
 instead of multiplying, the table stores a ``StrongZero``: a 0.0 whose product with anything,
@@ -277,6 +284,11 @@ def tanh(a: float) -> float:
     return math.tanh(a)
 
 
+def square(a: Any) -> Any:
+    """``a * a``, rounded once (``a ** 2`` is ``pow``, which may differ in the last digit)."""
+    return a * a
+
+
 def relu(a: float) -> float:
     """``max(a, 0)``; ``nan`` stays ``nan`` and -0.0 stays -0.0, as in PyTorch."""
     return 0.0 if a < 0 else a
@@ -412,6 +424,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("log",        log,           (lambda a, out: reciprocal(a),)),
     Op("log1p",      log1p,         (lambda a, out: reciprocal(1.0 + a),)),
     Op("sqrt",       sqrt,          (lambda a, out: div(0.5, out),)),
+    Op("square",     square,        (lambda a, out: 2.0 * a,)),
     Op("tanh",       tanh,          (lambda a, out: (1.0 - out) * (1.0 + out),)),
     Op("sigmoid",    sigmoid,       (lambda a, out: out * (1.0 - out),)),
     Op("relu",       relu,          (lambda a, out: step(a),)),
@@ -446,6 +459,7 @@ RULE_TEXT: dict[str, tuple[str, ...]] = {
     "log":        ("1 / a",),
     "log1p":      ("1 / (1 + a)",),
     "sqrt":       ("0.5 / out",),
+    "square":     ("2 * a",),
     "tanh":       ("1 - out * out",),
     "sigmoid":    ("out * (1 - out)",),
     "relu":       ("1 if a > 0 else 0",),

@@ -10,8 +10,8 @@ the operation instead of becoming a node: ``(2 * x).inputs`` is ``(x,)``. The fu
 list, numbers included, stays available to drawings and to ``grad(..., create_graph=True)``.
 
 Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``"/"``,
-``"**"``, ``"exp"``, ``"log"``, ``"log1p"``, ``"sqrt"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``,
-``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"``, ``"linear"`` (see ``linear``) and
+``"**"``, ``"exp"``, ``"log"``, ``"log1p"``, ``"sqrt"``, ``"square"``, ``"tanh"``, ``"sigmoid"``,
+``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"``, ``"linear"`` (see ``linear``) and
 ``"binary_cross_entropy"`` (see ``binary_cross_entropy``).
 ``a - b`` is recorded as ``a + (b * -1)`` and ``-a`` as ``a * -1``.
 """
@@ -313,6 +313,21 @@ class Value:
         """,
     )
     sqrt = _function("sqrt", "The square root; ``nan`` below 0.")
+    square = _function(
+        "square",
+        """``self * self`` as one operation, with PyTorch's gradient ``2 * self`` times ``g``.
+
+        ``x * x`` has two edges to ``x`` and adds ``x * g`` twice: below 2 ** -1022, where
+        numbers have fewer digits, rounding ``x * g`` before doubling it can lose the last one
+        (see ``autograd.ops``).
+
+        >>> x = Value(3.0)
+        >>> y = x.square()
+        >>> y.backward()
+        >>> y.data, x.grad, y.inputs == (x,)
+        (9.0, 6.0, True)
+        """,
+    )
     tanh = _function("tanh", "The hyperbolic tangent.")
     sigmoid = _function(
         "sigmoid",

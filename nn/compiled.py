@@ -20,7 +20,8 @@ program is a few times larger, the model part (nearly all of it) is not.
 Outputs. ``fit`` needs each sample's model outputs for its accuracy. They come out of the same
 program: the traced function adds ``probe . outputs`` to the loss, with a ``probe`` argument
 that is always zero, so the value and every parameter gradient are unchanged (each gains an
-exact ``+ 0.0``) and ``d value / d probe`` is the outputs themselves.
+exact ``+ 0.0``) and ``d value / d probe`` is the outputs themselves. It is the only
+argument the trace differentiates (``argnums``): no gradient code is written for the data.
 
 ``CompiledTraining`` is what ``fit`` holds: the compiled training loss, the validation loss
 (traced in eval mode, without L2), and the checks against the dynamic engine on the first
@@ -52,6 +53,9 @@ MAX_TARGET_CLASSES = 32
 # How closely the compiled loss, gradients and outputs must match the dynamic engine's on the
 # first batch, relative to the largest magnitude compared (the backends sum in another order).
 CHECK_TOLERANCE = 1e-9
+# The traced loss's arguments are a sample, its target (or selector) and the probe; training
+# needs the gradient of the probe alone (the outputs): none is computed for the data.
+PROBE = 2
 
 
 def check_compile_choice(compile: object) -> str:
@@ -135,13 +139,13 @@ class CompiledLoss:
         try:
             self.classes: list[Any] | None = None
             return trace(self._per_sample, example, y[0], probe, params=self.params,
-                         backend=backend)  # fmt: skip
+                         backend=backend, argnums=PROBE)  # fmt: skip
         except (TraceError, TypeError, ValueError):
             self.classes = _distinct(y)
         selector = [1.0] + [0.0] * (len(self.classes) - 1)
         try:
             return trace(self._per_sample_selected, example, selector, probe,
-                         params=self.params, backend=backend)  # fmt: skip
+                         params=self.params, backend=backend, argnums=PROBE)  # fmt: skip
         except TraceError:
             raise
         except (TypeError, ValueError) as error:
@@ -221,7 +225,7 @@ class CompiledLoss:
         if self.penalty is not None:
             penalty, _, penalty_grad = self.penalty.run_arrays(params=params)
             value, grad = value + penalty, grad + penalty_grad
-        outputs = grads[:, -self.n_outputs :]  # d value / d probe, the last argument
+        outputs = grads  # d value / d probe: the only gradient of an argument it computes
         return value, outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist(), grad
 
 
@@ -278,7 +282,8 @@ class CompiledTraining:
         """The batch's loss and outputs, the weights read from ``flat.data`` and the gradient
         written to ``flat.grad``; no Value changes."""
         X, y = self.data
-        value, outputs, grad = self.loss.flat(X[batch], y[batch], flat.data)
+        rows = np.asarray(batch)  # made once, not once for X and once again for y
+        value, outputs, grad = self.loss.flat(X[rows], y[rows], flat.data)
         flat.grad = grad + 0.0  # as 0.0 + g into a zeroed .grad: -0.0 reads as 0.0
         return value, outputs
 

@@ -101,13 +101,20 @@ def _mean(terms: list[Value]) -> Value:
 def mse_loss(pred: Scalar | Sequence[Scalar], target: Scalar | Sequence[Scalar]) -> Value:
     """Mean squared error: the mean of ``(pred - target) ** 2``.
 
+    Each square is one node (``Value.square``): the gradient ``2 (pred - target)`` times
+    ``1 / n`` is rounded once, as PyTorch rounds it, so the two agree to the last digit even
+    below 2 ** -1022. One documented difference: where ``2 (pred - target)`` overflows (a
+    difference above 2 ** 1023, about 9e307) the gradient of a mean over two or more samples is
+    ``inf`` here and finite in PyTorch, which multiplies by ``2 / n`` first; the loss is ``inf``
+    in both.
+
     >>> mse_loss([Value(1.0), Value(2.0)], [0.0, 4.0]).data
     2.5
     """
     terms = []
     for p, t in _pairs("mse_loss", pred, target):
         d = _as_value(p, "mse_loss prediction") - _as_value(t, "mse_loss target")
-        terms.append(d * d)
+        terms.append(d.square())
     return _mean(terms)
 
 

@@ -210,6 +210,7 @@ SECOND: dict[str, Second] = {
         ],
     ),
     "sqrt": Second(lambda a: a.sqrt(), st.tuples(within(0.1, 10)), lambda a: [[-0.25 * a**-1.5]]),
+    "square": Second(lambda a: a.square(), st.tuples(within(-5, 5)), lambda a: [[2]]),
     "tanh": Second(
         lambda a: a.tanh(),
         st.tuples(within(-5, 5)),

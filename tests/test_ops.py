@@ -57,6 +57,7 @@ CASES: dict[str, Case] = {
     "log1p": Case(lambda a: a.log1p(), st.tuples(within(-0.99, 100))),
     "binary_cross_entropy": Case(binary_cross_entropy, st.tuples(within(0.01, 0.99), within(0, 1))),
     "sqrt": Case(lambda a: a.sqrt(), st.tuples(within(0.01, 100))),
+    "square": Case(lambda a: a.square(), st.tuples(within(-10, 10))),
     "tanh": Case(lambda a: a.tanh(), st.tuples(within(-10, 10))),
     "sigmoid": Case(lambda a: a.sigmoid(), st.tuples(within(-20, 20))),
     "relu": Case(lambda a: a.relu(), st.tuples(away_from_zero(0.01, 10))),

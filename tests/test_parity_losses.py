@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value
+from nn import MSELoss
 from nn.functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -35,17 +36,24 @@ def close(ours: float, theirs: float, *, scale: float = 0.0) -> bool:
     return math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=1e-12 * scale)
 
 
-def compare(loss, torch_loss, inputs: list[list[float]] | list[float], targets, *, scale=0.0):
-    """Run both losses forward and backward; assert equal values and gradients."""
+def compare(
+    loss, torch_loss, inputs: list[list[float]] | list[float], targets, *, scale=0.0, exact=False
+):
+    """Run both losses forward and backward; assert equal values and gradients.
+
+    ``exact`` asks for the same numbers: below 2 ** -1022, where numbers have fewer digits,
+    1e-12 relative lets a gradient be off in its last few.
+    """
     ours_in = [Value(x) for x in inputs]
     ours = loss(ours_in, targets)
     ours.backward()
     theirs_in = tensor(inputs)
     theirs = torch_loss(theirs_in, torch.tensor(targets, dtype=torch.float64))
     theirs.backward()
-    assert close(ours.data, theirs.item()), (ours.data, theirs.item())
-    for mine, torchs in zip([v.grad for v in ours_in], theirs_in.grad.tolist(), strict=True):
-        assert close(mine, torchs, scale=scale), (mine, torchs)
+    pairs = [(ours.data, theirs.item(), 0.0)]
+    pairs += [(v.grad, g, scale) for v, g in zip(ours_in, theirs_in.grad.tolist(), strict=True)]
+    for mine, torchs, size in pairs:
+        assert (mine == torchs) if exact else close(mine, torchs, scale=size), (mine, torchs)
 
 
 probabilities = st.one_of(
@@ -160,3 +168,48 @@ def test_mse_loss_matches_pytorch_at_any_inputs(pairs):
     assert both_nan or close(loss.data, torch_loss.item())
     for v, g in zip(values, t.grad.tolist(), strict=True):
         assert (math.isnan(v.grad) and math.isnan(g)) or close(v.grad, g), (v.grad, g)
+
+
+def test_mse_loss_gradient_matches_pytorch_at_a_subnormal_difference():
+    # 2 (0 - t) / 4 is exactly -t / 2: t is an even multiple (45035996274) of 2 ** -1074, the
+    # smallest subnormal. x * x would add (0 - t) / 4 twice, and that quarter, 11258999068.5
+    # multiples, rounds to 11258999068 (to even): the gradient would lose one multiple.
+    t = 2.2250738585e-313
+    preds = [Value(0.0) for _ in range(4)]
+    mse_loss(preds, [t, 0.0, 0.0, 0.0]).backward()
+    assert preds[0].grad == -t / 2 == -1.11253692926e-313
+    compare(mse_loss, F.mse_loss, [0.0] * 4, [t, 0.0, 0.0, 0.0], exact=True)
+
+
+# Numbers whose differences are mostly subnormal (below 2 ** -1022), where a gradient keeps
+# only the digits that its size leaves it.
+tiny = st.one_of(
+    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 2.2250738585e-313, -1e-310, 2.0**-1022]),
+    st.floats(-(2.0**-1020), 2.0**-1020),
+)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (mse_loss, F.mse_loss),
+        (MSELoss(reduction="sum"), torch.nn.MSELoss(reduction="sum")),
+    ],
+    ids=["mse_loss", "MSELoss(reduction='sum')"],
+)
+@given(st.lists(st.tuples(tiny, tiny), min_size=1, max_size=6))
+def test_mse_loss_gradient_matches_pytorch_exactly_where_differences_are_subnormal(
+    ours, theirs, pairs
+):
+    compare(ours, theirs, *map(list, zip(*pairs, strict=True)), exact=True)
+
+
+def test_mse_loss_gradient_overflows_where_twice_the_difference_does_as_documented():
+    # The one difference documented in mse_loss: 2 (pred - target) is taken before the 1 / n.
+    preds = [Value(1e308), Value(0.0)]
+    loss = mse_loss(preds, [0.0, 0.0])
+    loss.backward()
+    t = tensor([1e308, 0.0])
+    F.mse_loss(t, torch.zeros(2, dtype=torch.float64)).backward()
+    assert loss.data == math.inf and preds[0].grad == math.inf
+    assert t.grad[0].item() == 1e308  # (2 / 2) * 1e308

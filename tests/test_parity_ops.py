@@ -108,6 +108,7 @@ FORMS: list[tuple[str, str, int, Callable[..., Any], Callable[..., Any], int]] =
     ("log", "log", 1, lambda a: a.log(), lambda a: a.log(), 0),
     ("log1p", "log1p", 1, lambda a: a.log1p(), lambda a: a.log1p(), 0),
     ("sqrt", "sqrt", 1, lambda a: a.sqrt(), lambda a: a.sqrt(), 0),
+    ("square", "square", 1, lambda a: a.square(), lambda a: a.square(), 0),
     ("tanh", "tanh", 1, lambda a: a.tanh(), lambda a: a.tanh(), 0),
     ("sigmoid", "sigmoid", 1, lambda a: a.sigmoid(), lambda a: a.sigmoid(), 0),
     ("relu", "relu", 1, lambda a: a.relu(), lambda a: a.relu(), 0),

@@ -113,6 +113,11 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
         [(0.8, 1.0), (0.0, 1.0), (1.0, 0.0), (1e-13, 1.0), (0.5, 0.3), (1.0, 1.0)],
     ),
     "sqrt": (lambda a: a.sqrt(), [(0.0,), (-1.0,), (4.0,), (2.0,), (inf,)]),
+    "square": (lambda a: a.square(), [(3.0,), (-0.0,), (1e-160,), (1e200,), (-inf,), (nan,)]),
+    "square, a small gradient from above": (
+        lambda a: a.square() * (1 / 3),
+        [(2.2250738585e-313,), (-5e-324,), (1e308,), (0.5,)],
+    ),
     "tanh": (lambda a: a.tanh(), [(0.0,), (0.7,), (20.0,), (-inf,), (nan,)]),
     "sigmoid": (lambda a: a.sigmoid(), [(0.0,), (3.0,), (-3.0,), (-1000.0,), (1000.0,), (nan,)]),
     "relu": (lambda a: a.relu(), [(0.0,), (-0.0,), (-1.0,), (2.0,), (nan,), (inf,)]),
@@ -686,3 +691,72 @@ def test_python_writes_out_a_helper_that_branches_once_and_calls_one_that_branch
     assert "finite_max(x, y)" in traced.source  # four ways to go: called by its name
     for x in (2.0, -2.0, 0.0, -0.0, math.nan, math.inf, -math.inf):
         assert_exact(engine(f, [x, 1.0]), compiled(traced, [x, 1.0]))
+
+
+# -- argnums: gradients with respect to some arguments only -----------------------------------
+
+
+def _data_and_weights():
+    w = Value(-1.5, label="w")
+
+    def f(x, target, scale):  # a sample, its target and a number to differentiate by
+        return ((x[0] * w + x[1]).tanh() - target) ** 2 * scale
+
+    return w, f
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_argnums_differentiates_the_chosen_arguments_and_writes_no_code_for_the_others(backend):
+    w, f = _data_and_weights()
+    traced = trace(f, [0.5, 1.0], 0.25, 2.0, params=[w], backend=backend, argnums=2)
+    assert traced.backend == backend
+    assert "g_x_0" not in traced.source and "g_target" not in traced.source
+    point = [[0.3, -0.2], 0.75, 1.5]
+    w.grad = 0.0
+    value, d_scale = traced(*point)
+    traced_w_grad = w.grad
+    w.grad = 0.0
+    leaves = [[Value(0.3), Value(-0.2)], Value(0.75), Value(1.5)]
+    out = f(*leaves)
+    out.backward()
+    check = (lambda a, b: a == b) if backend == "python" else agree
+    assert check(value, out.data) and check(d_scale, leaves[2].grad)
+    assert isinstance(d_scale, float)  # an int picks one argument: its gradient alone
+    assert check(traced_w_grad, w.grad)  # the parameters' gradients are always computed
+    assert traced.check(*point)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_argnums_as_a_tuple_returns_those_arguments_gradients_in_batches_too(backend):
+    w, f = _data_and_weights()
+    traced = trace(f, [0.5, 1.0], 0.25, 2.0, params=[w], backend=backend, argnums=(0, 2))
+    assert "g_target" not in traced.source
+    samples = ([[0.3, -0.2], [1.0, 2.0]], [0.75, -0.5], [1.5, 3.0])
+    values, (d_x, d_scale) = traced.batch(*samples)
+    assert d_x.shape == (2, 2) and d_scale.shape == (2,)
+    for k in range(2):
+        leaves = [[Value(a) for a in samples[0][k]], Value(samples[1][k]), Value(samples[2][k])]
+        out = f(*leaves)
+        out.backward()
+        assert agree(values[k], out.data)
+        assert agree(d_x[k][0], leaves[0][0].grad) and agree(d_x[k][1], leaves[0][1].grad)
+        assert agree(d_scale[k], leaves[2].grad)
+    _, grads, _ = traced.batch_arrays(*samples)
+    assert grads.shape == (2, 3)  # x's two numbers and scale: no column for the target
+
+
+@pytest.mark.parametrize(
+    ("argnums", "error", "message"),
+    [
+        ("0", TypeError, "an int or a tuple of ints"),
+        (True, TypeError, "an int or a tuple of ints"),
+        ([0], TypeError, "an int or a tuple of ints"),
+        (3, ValueError, "it has 3: 0 to 2"),
+        (-1, ValueError, "it has 3: 0 to 2"),
+        ((1, 1), ValueError, "names an argument twice"),
+    ],
+)
+def test_argnums_that_name_no_argument_are_refused(argnums, error, message):
+    w, f = _data_and_weights()
+    with pytest.raises(error, match=message):
+        trace(f, [0.5, 1.0], 0.25, 2.0, params=[w], argnums=argnums)

@@ -31,11 +31,13 @@ LOSSES = {
         [x1 * W, x2], [t1, t2]
     ),
     "hinge_loss": lambda x1, x2, t1, t2: F.hinge_loss([x1 * W, x2], [t1, t2]),
+    "mse_loss": lambda x1, x2, t1, t2: F.mse_loss([x1 * W, x2], [t1, t2]),
 }
 EXAMPLE = {
     "binary_cross_entropy": (0.5, 0.25, 1.0, 0.0),
     "binary_cross_entropy_with_logits": (0.5, -2.0, 1.0, 0.0),
     "hinge_loss": (0.5, -2.0, 1.0, -1.0),
+    "mse_loss": (0.5, -2.0, 1.0, 0.0),
 }
 
 
@@ -96,6 +98,21 @@ def test_binary_cross_entropy_with_logits_traces_like_the_engine_at_any_logit(
 @given(x1=logits, x2=logits, t1=signs, t2=signs)
 def test_hinge_loss_traces_like_the_engine_with_targets_as_arguments(backend, x1, x2, t1, t2):
     assert_like_the_engine("hinge_loss", backend, [x1, x2, t1, t2])
+
+
+# Numbers within 2 ** -1020 of each other, so that their differences are mostly subnormal, and
+# the edges.
+subnormal_differences = st.one_of(
+    st.sampled_from([0.0, -0.0, 5e-324, 2.2250738585e-313, -1e-310, 1e308, inf, nan]),
+    st.floats(-(2.0**-1020), 2.0**-1020),
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(x1=subnormal_differences, x2=subnormal_differences,
+       t1=subnormal_differences, t2=subnormal_differences)  # fmt: skip
+def test_mse_loss_traces_like_the_engine_where_differences_are_subnormal(backend, x1, x2, t1, t2):
+    assert_like_the_engine("mse_loss", backend, [x1, x2, t1, t2])
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
@@ -186,6 +203,7 @@ def test_a_value_target_gets_the_gradient_that_pytorch_gives_it() -> None:
         (F.binary_cross_entropy_with_logits, tf.binary_cross_entropy_with_logits, [0.3, -2.0, 5.0]),
         (F.binary_cross_entropy, tf.binary_cross_entropy, [0.2, 0.9, 0.5]),
         (F.hinge_loss, lambda s, t: torch.relu(1 - t * s).mean(), [0.3, -2.0, 5.0]),
+        (F.mse_loss, tf.mse_loss, [0.3, -2.0, 5.0]),
     ]
     for ours, theirs, inputs in cases:
         t = [1.0, -1.0, 1.0] if ours is F.hinge_loss else [0.25, 1.0, 0.0]

@@ -21,7 +21,7 @@ from autograd.trace.python import compile_source
 from autograd.value import binary_cross_entropy, max_shift, softmax_shift
 from tests.test_trace import assert_exact, bits, compiled, engine
 
-UNARY = ["exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos"]
+UNARY = ["exp", "log", "log1p", "sqrt", "square", "tanh", "sigmoid", "relu", "abs", "sin", "cos"]
 BINARY = ["+", "*", "/", "**", "max_shift", "softmax_shift", "binary_cross_entropy"]
 N_INPUTS = 3
 

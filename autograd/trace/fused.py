@@ -264,7 +264,7 @@ def without_repeats(tape: Tape) -> Tape:
     digits of a sum that cancels, such as the gradient of a confident logit.)
     """
     evaluator = Evaluator(NUMPY)
-    carries: set[Variable] = {*tape.inputs, *tape.params}  # gradients flow back to these
+    carries: set[Variable] = {*tape.grad_inputs, *tape.params}  # gradients flow back to these
     same: dict[Variable, Variable] = {}
     seen: dict[tuple, Variable] = {}
     instructions = []
@@ -281,7 +281,8 @@ def without_repeats(tape: Tape) -> Tape:
             seen[key] = ins.out
         instructions.append(ins if args == ins.args else Instruction(ins.out, ins.op, args))
     output = tape.output
-    return Tape(tape.inputs, tape.params, tuple(instructions), same.get(output, output))
+    output = same.get(output, output)
+    return Tape(tape.inputs, tape.params, tuple(instructions), output, tape.grad_inputs)
 
 
 def _passes_gradient(evaluator: Evaluator, op: Any, args: tuple, carries: set[Variable]) -> bool:
@@ -332,8 +333,8 @@ class FusedProgram:
         for block in reversed(grouping.blocks):
             backward += self._backward(block)
         backward += self._parameter_gradients()
-        inputs = ", ".join(self._input_grad(v) for v in tape.inputs)
-        if len(tape.inputs) == 1:
+        inputs = ", ".join(self._input_grad(v) for v in tape.grad_inputs)
+        if len(tape.grad_inputs) == 1:
             inputs += ","
         output = (
             self._code(tape.output)
@@ -473,6 +474,8 @@ class FusedProgram:
 
     def _contribute(self, v: Variable, contribution: Any) -> list[str]:
         """Add a per-sample contribution to v's gradient, wherever v lives."""
+        if v not in self.tape.requires_grad:  # computed from data only: no gradient wanted
+            return []
         text = code(contribution, CONDITIONAL)
         # Adding a plain 0.0 (a max_shift's strong zero) changes no gradient but the sign of a
         # -0.0, and gradients' zeros count without their sign: it is a pass over the data saved.
@@ -507,7 +510,11 @@ class FusedProgram:
             n = block.out.name[1:]
             z, x = block.out.name, block.source.name
             lines = [
-                *self._add_to_matrix(x, None, f"G_{z} @ W{n}"),
+                *(
+                    self._add_to_matrix(x, None, f"G_{z} @ W{n}")
+                    if self._wants(block.source)
+                    else []
+                ),
                 f"GP[W{n}_index] += G_{z}.T @ {x}",
                 f"GP[b{n}_index] += {self.dialect.sum(f'G_{z}', axis=0)}",
             ]
@@ -520,7 +527,7 @@ class FusedProgram:
                     lines[k] = self.dialect.add_at("GP", index, added)
             return lines
         if block.kind == "elementwise":
-            if block.out.name not in self._matrix_grads:
+            if block.out.name not in self._matrix_grads or not self._wants(block.source):
                 return []
             ins = block.instructions[0]
             source = self._source_expr(block)
@@ -579,6 +586,10 @@ class FusedProgram:
         return [
             self._add_to_parameters("single_params", indices, self.dialect.sum(per_sample, axis=1))
         ]
+
+    def _wants(self, matrix: Matrix) -> bool:
+        """Whether any column of ``matrix`` needs its gradient (see ``Tape.requires_grad``)."""
+        return any(v in self.tape.requires_grad for v in matrix.columns)
 
     def _input_grad(self, v: Variable) -> str:
         g = self._grad.get(v)

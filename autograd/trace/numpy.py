@@ -45,7 +45,7 @@ class NumpyProgram:
         grad_of: dict[Variable, Any] = {}
         body = write_forward(tape, evaluator)
         body += write_backward(tape, evaluator, Expr("seed", NUMPY, ATOM), grad_of, in_place=False)
-        self._unreached = [grad_of.get(v) is None for v in (*tape.inputs, *tape.params)]
+        self._unreached = [grad_of.get(v) is None for v in (*tape.grad_inputs, *tape.params)]
         body.append(return_statement(tape, grad_of))
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
         arguments = f"{arguments}, seed" if arguments else "seed"

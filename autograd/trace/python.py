@@ -65,12 +65,13 @@ def write_backward(
     the loop of its batch function), since running the rules on names is most of the cost.
     """
     dialect = evaluator.dialect
+    needed = tape.requires_grad
     lines = []
     if isinstance(tape.output, Variable) and tape.output not in grad_of:
         grad_of[tape.output] = seed
     for instruction in reversed(tape.instructions if instructions is None else instructions):
         g = grad_of.get(instruction.out)
-        if g is None:  # cannot happen: every instruction leads to the output
+        if g is None:  # no gradient is wanted through it (it computes with data only)
             continue
         key = ("local_grads", id(instruction))
         local_grads = None if memo is None else memo.get(key)
@@ -81,7 +82,7 @@ def write_backward(
             if memo is not None:
                 memo[key] = local_grads
         for arg, local in zip(instruction.args, local_grads, strict=True):
-            if not isinstance(arg, Variable):
+            if not isinstance(arg, Variable) or arg not in needed:
                 continue
             contribution = local * g  # the chain rule, as the engine computes it
             if arg in totals:
@@ -230,9 +231,9 @@ def _batch_source(
     grad_of: dict[Variable, Any] = {}
     loop = write_forward(tape, evaluator, per_sample, memo)
     loop += write_backward(tape, evaluator, 1.0, grad_of, True, per_sample, totals, memo)
-    input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
+    input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.grad_inputs)
     loop.append(f"values.append({tape.output.name})")
-    loop.append(f"input_grads.append(({_tuple(input_grads, tape.inputs)}))")
+    loop.append(f"input_grads.append(({_tuple(input_grads, tape.grad_inputs)}))")
     for variable in shared:
         grad_of.setdefault(variable, Expr(f"G_{variable.name}", evaluator.dialect, ATOM))
     after = write_backward(tape, evaluator, 1.0, grad_of, True, once, totals, memo)
@@ -253,10 +254,10 @@ def _batch_source(
 
 def return_statement(tape: Tape, grad_of: dict[Variable, Any]) -> str:
     """``return out, (g_x, ...), (g_p, ...)``: the value, the inputs' and the params' grads."""
-    input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.inputs)
+    input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.grad_inputs)
     param_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.params)
     return (
-        f"return {operand_code(tape.output)}, ({_tuple(input_grads, tape.inputs)}), "
+        f"return {operand_code(tape.output)}, ({_tuple(input_grads, tape.grad_inputs)}), "
         f"({_tuple(param_grads, tape.params)})"
     )
 

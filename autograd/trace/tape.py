@@ -21,6 +21,7 @@ exactly the engine's order, and its sums round exactly as the engine's do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from autograd.ops import Op
 
@@ -59,12 +60,32 @@ class Instruction:
 
 @dataclass(frozen=True)
 class Tape:
-    """One sample's program: inputs, parameters, instructions in order, and the output."""
+    """One sample's program: inputs, parameters, instructions in order, and the output.
+
+    ``grad_inputs`` are the inputs whose gradients the program computes (all of them unless
+    ``trace`` was given ``argnums``); the parameters' gradients are always computed.
+    """
 
     inputs: tuple[Variable, ...]
     params: tuple[Variable, ...]
     instructions: tuple[Instruction, ...]
     output: Operand
+    grad_inputs: tuple[Variable, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.grad_inputs is None:
+            object.__setattr__(self, "grad_inputs", self.inputs)
+
+    @cached_property
+    def requires_grad(self) -> frozenset[Variable]:
+        """The Variables whose gradients the backward pass needs: the gradient inputs, the
+        parameters, and every result computed from them (PyTorch's ``requires_grad``).
+        The others (what depends only on data, such as a target) get no gradient code."""
+        needed = {*self.grad_inputs, *self.params}
+        for instruction in self.instructions:
+            if any(isinstance(a, Variable) and a in needed for a in instruction.args):
+                needed.add(instruction.out)
+        return frozenset(needed)
 
     def __str__(self) -> str:
         """The program in the style of a JAX jaxpr: arguments ; parameters . instructions."""

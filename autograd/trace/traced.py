@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from autograd.backward import gradients
@@ -130,12 +132,16 @@ class Traced:
         recording: Recording,
         program: Any,
         fallbacks: list[tuple[str, str]],
+        argnums: tuple[int, ...] | int | None = None,
     ) -> None:
         self.fn = fn
         self.tape = recording.tape
         self.params = recording.params
         self._shapes = shapes
         self._array_shapes = [_array_shape(shape) for shape in shapes]  # what batch accepts
+        self.argnums = argnums
+        wanted = range(len(shapes)) if argnums is None else _as_tuple(argnums)
+        self._grad_shapes = [shapes[i] for i in wanted]  # the arguments that get gradients
         self._program = program
         self.fallbacks = fallbacks
 
@@ -216,8 +222,14 @@ class Traced:
     def _structured(self, flat: Sequence[Any]) -> Any:
         # 0.0 + g: backward's sums start at 0.0, so a gradient of -0.0 reads as 0.0
         items = iter([0.0 + g for g in flat])
-        grads = [_unflatten(shape, items) for shape in self._shapes]
-        return grads[0] if len(grads) == 1 else tuple(grads)
+        grads = [_unflatten(shape, items) for shape in self._grad_shapes]
+        return self._one_or_tuple(grads)
+
+    def _one_or_tuple(self, grads: list[Any]) -> Any:
+        """An argument's gradient alone where one was asked for (``argnums=k`` or a function
+        of one argument), else a tuple of them, as ``jax.grad`` returns them."""
+        single = isinstance(self.argnums, int) or (self.argnums is None and len(grads) == 1)
+        return grads[0] if single else tuple(grads)
 
     # -- a batch ----------------------------------------------------------------------------
 
@@ -236,11 +248,11 @@ class Traced:
         n = len(values)
         grads = []
         start = 0
-        for shape in self._shapes:
+        for shape in self._grad_shapes:
             size = _size(shape)
             grads.append(input_grads[:, start : start + size].reshape((n, *_array_shape(shape))))
             start += size
-        return values, grads[0] if len(grads) == 1 else tuple(grads)
+        return values, self._one_or_tuple(grads)
 
     def batch_arrays(
         self, *args: Any, params: Any = None, reduce: str = "mean"
@@ -359,10 +371,8 @@ class Traced:
         expected = gradients(output, 1.0)
         rows = [("value", output.data, value)]
         rows += [
-            (f"d/d {name}", expected.get(leaf, 0.0), g)
-            for name, leaf, g in zip(
-                (v.name for v in self.tape.inputs), leaves, input_grads, strict=True
-            )
+            (f"d/d {v.name}", expected.get(leaves[v.index], 0.0), g)
+            for v, g in zip(self.tape.grad_inputs, input_grads, strict=True)
         ]
         rows += [
             (f"d/d {var.name}", expected.get(p, 0.0), g)
@@ -373,6 +383,28 @@ class Traced:
         if bad:
             raise GradcheckError(_mismatch_table(self.backend, bad))
         return True
+
+
+def _as_tuple(argnums: int | tuple[int, ...]) -> tuple[int, ...]:
+    return (argnums,) if isinstance(argnums, int) else argnums
+
+
+def _check_argnums(argnums: Any, n: int) -> int | tuple[int, ...]:
+    """``argnums`` if it names arguments of a function of ``n``, else a clear error."""
+    items = argnums if isinstance(argnums, tuple) else (argnums,)
+    for k in items:
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise TypeError(f"trace argnums must be an int or a tuple of ints, got {argnums!r}")
+        if not 0 <= k < n:
+            raise ValueError(
+                f"trace argnums {k} is not an argument of the traced call (it has {n}: "
+                f"0 to {n - 1})"
+                if n
+                else "trace argnums needs arguments; the call has none"
+            )
+    if len(set(items)) != len(items):
+        raise ValueError(f"trace argnums names an argument twice: {argnums!r}")
+    return argnums
 
 
 def _numpy_array(x: Any) -> Any:
@@ -432,7 +464,8 @@ def _agrees_on_example(program: Any, recording: Recording) -> str | None:
     value, input_grads, param_grads = program.run(inputs, [_data(p) for p in recording.params])
     expected = gradients(recording.output, 1.0)
     pairs = [(_data(recording.output), value)]
-    pairs += [(expected.get(v, 0.0), g) for v, g in zip(recording.inputs, input_grads, strict=True)]
+    wanted = [recording.inputs[v.index] for v in recording.tape.grad_inputs]
+    pairs += [(expected.get(v, 0.0), g) for v, g in zip(wanted, input_grads, strict=True)]
     pairs += [(expected.get(p, 0.0), g) for p, g in zip(recording.params, param_grads, strict=True)]
     rtol = 0.0 if program.backend == "python" else 1e-9
     scale = gradient_scale([e for e, _ in pairs[1:]])
@@ -452,6 +485,7 @@ def trace(
     params: Sequence[Value] = (),
     backend: str = "auto",
     device: Any = "cpu",
+    argnums: int | tuple[int, ...] | None = None,
 ) -> Traced:
     """Record ``fn`` once on ``example_args`` and compile its graph; returns a ``Traced``.
 
@@ -462,6 +496,11 @@ def trace(
     ``"numpy"``, ``"fused"`` or ``"auto"`` (the fastest that handles the graph). A backend
     that cannot handle the graph, or that disagrees with the engine on the example, passes
     it on to the next one: fused, then numpy, then python.
+
+    ``argnums`` (an argument's position, or a tuple of them) differentiates with respect to
+    those arguments only, as ``jax.grad`` and ``torch.func.grad`` do: the program computes no
+    gradient for the others (say, a sample's data and target), and calls return the chosen
+    ones' gradients (one, for an int). The parameters' gradients are always computed.
 
     ``backend="torch"`` writes the fused program for PyTorch (optional, imported only then)
     and runs it on float64 tensors on ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a
@@ -502,6 +541,12 @@ def trace(
         return fn(*[_unflatten(shape, items) for shape in shapes])
 
     recording = run_traced(call, flat_names, numbers_, params)
+    if argnums is not None:
+        argnums = _check_argnums(argnums, len(example_args))
+        starts = list(itertools.accumulate((_size(s) for s in shapes), initial=0))
+        wanted = [k for i in _as_tuple(argnums) for k in range(starts[i], starts[i + 1])]
+        tape = recording.tape
+        recording.tape = replace(tape, grad_inputs=tuple(tape.inputs[k] for k in wanted))
     if backend == "torch":
         chain: tuple[str, ...] = ("torch",)
         programs = {"torch": _torch_program(device)}
@@ -520,7 +565,7 @@ def trace(
             fallbacks.append((name, f"{type(err).__name__}: {err}"))
             continue
         if reason is None:
-            return Traced(fn, shapes, recording, program, fallbacks)
+            return Traced(fn, shapes, recording, program, fallbacks, argnums)
         fallbacks.append((name, reason))
     raise TraceError(
         "no backend reproduces the engine on the traced example: "
