@@ -38,7 +38,8 @@ operation      local derivative
 ``linear``     b + sum of w_i * x_i: x_i for each w_i, w_i for each x_i, 1 for b
 ``bce(p, t)``  (p - t) / max(p (1 - p), 1e-12) in p, and -log(p / (1 - p)) in t:
                PyTorch's formulas for binary_cross_entropy
-``max_shift``  strong zeros: a shift that no gradient flows through (see ``finite_max``)
+``max_shift``  strong zeros: a shift that no gradient flows through (see ``finite_max``);
+               ``softmax_shift`` alike, by the plain maximum (see ``maximum``)
 =============  =====================================================================
 
 ``binary_cross_entropy`` is a row, not a formula of other rows, because PyTorch's gradient is
@@ -329,6 +330,22 @@ def finite_max(a: float, b: float) -> float:
     return b if math.isfinite(b) else 0.0
 
 
+def maximum(a: float, b: float) -> float:
+    """The larger of a and b, ``nan`` if either is: ``torch.maximum``'s rule (a tie gives a).
+
+    Softmax shifts by the largest value as PyTorch's does, by this maximum and not by
+    ``finite_max``: PyTorch's softmax of logits with an ``inf``, a ``nan`` or only ``-inf``
+    is ``nan`` throughout (``inf - inf``), where log-sum-exp's finite shift would give numbers.
+    As for ``finite_max``, the shift is a node without gradient, recomputed on every call.
+
+    >>> maximum(1.0, 3.0), maximum(math.inf, -2.0), maximum(1.0, math.nan), maximum(-0.0, 0.0)
+    (3.0, inf, nan, -0.0)
+    """
+    if a != a:
+        return a
+    return a if a >= b else b
+
+
 def linear(weights: Sequence[float], inputs: Sequence[float], bias: float) -> float:
     """``bias + w1 * x1 + ... + wn * xn``, added left to right from the bias as micrograd does.
 
@@ -423,6 +440,9 @@ OPS: dict[str, Op] = {op.name: op for op in (
                                      d_bce_d_target)),
     Op("max_shift",  finite_max,    (lambda a, b, out: STRONG_ZERO,
                                      lambda a, b, out: STRONG_ZERO)),
+    Op("softmax_shift",
+                     maximum,       (lambda a, b, out: STRONG_ZERO,
+                                     lambda a, b, out: STRONG_ZERO)),
 )}
 # fmt: on
 
@@ -451,5 +471,7 @@ RULE_TEXT: dict[str, tuple[str, ...]] = {
     "binary_cross_entropy":
                   ("(a - b) / max(a * (1 - a), 1e-12)", "-log(a / (1 - a))"),
     "max_shift":  ("0", "0"),  # a shift for stability only: no gradient flows through it
+    "softmax_shift":
+                  ("0", "0"),  # likewise
 }
 # fmt: on

@@ -550,6 +550,13 @@ max_shift.__doc__ = """The larger finite Value: a shift with no gradient (``fini
 >>> max_shift(Value(2.0), Value(5.0)).data, max_shift(Value(2.0), 7.0).local_grads
 (5.0, (0.0,))
 """
+softmax_shift = _operator("softmax_shift")
+softmax_shift.__name__ = softmax_shift.__qualname__ = "softmax_shift"
+softmax_shift.__doc__ = """The larger Value, nan if either is: a shift, no gradient (``maximum``).
+
+>>> softmax_shift(Value(2.0), Value(5.0)).data, softmax_shift(Value(2.0), math.nan).local_grads
+(5.0, (0.0,))
+"""
 _leaky_relu = _operator("leaky_relu")
 _binary_cross_entropy = _operator("binary_cross_entropy")
 

@@ -26,7 +26,7 @@ from collections.abc import Collection, Sequence
 from autograd import Value, linear
 from autograd.trace import is_tracing
 from autograd.value import binary_cross_entropy as _binary_cross_entropy
-from autograd.value import max_shift
+from autograd.value import max_shift, softmax_shift
 
 Number = int | float
 Scalar = Value | Number
@@ -246,17 +246,36 @@ def _shifted_log_sum_exp(values: list[Value], target: int) -> Value:
     return _sum([(v - m).exp() for v in values]).log() - (values[target] - m)
 
 
+def _softmax_shift(values: list[Value]) -> Value:
+    """``-m`` for the largest value m, by which softmax shifts so that no ``exp`` overflows.
+
+    The largest value is found by PyTorch's rule (``softmax_shift``: ``nan`` if any value is,
+    no gradient), as a node of the graph rather than a number read from the Values, so a
+    traced softmax recomputes it for every sample. It is negated once for all: ``v + (-m)``
+    is ``v - m`` exactly, and ``v - m`` would negate m again for each value.
+    """
+    m = softmax_shift(values[0], values[0])
+    for v in values[1:]:
+        m = softmax_shift(m, v)
+    return -m
+
+
 def softmax(values: Sequence[Scalar]) -> list[Value]:
     """``exp(v_i) / sum_j exp(v_j)`` for each value, stable for logits of any size.
+
+    As in PyTorch, the values are shifted by the largest one, so logits with an ``inf`` or a
+    ``nan``, or only ``-inf``, give ``nan`` throughout.
 
     >>> [round(p.data, 4) for p in softmax([Value(1.0), Value(2.0), Value(3.0)])]
     [0.09, 0.2447, 0.6652]
     >>> [p.data for p in softmax([Value(1000.0), Value(1000.0)])]
     [0.5, 0.5]
+    >>> [p.data for p in softmax([Value(float("-inf")), Value(0.0)])]
+    [0.0, 1.0]
     """
     values = _logit_values(values, "softmax values")
-    m = max(v.data for v in values)
-    exps = [(v - m).exp() for v in values]
+    shift = _softmax_shift(values)
+    exps = [(v + shift).exp() for v in values]
     total = _sum(exps)
     return [e / total for e in exps]
 
@@ -270,8 +289,8 @@ def log_softmax(values: Sequence[Scalar]) -> list[Value]:
     -1000.0
     """
     values = _logit_values(values, "log_softmax values")
-    m = max(v.data for v in values)
-    shifted = [v - m for v in values]
+    shift = _softmax_shift(values)
+    shifted = [v + shift for v in values]
     log_total = _sum([x.exp() for x in shifted]).log()
     return [x - log_total for x in shifted]
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, topological_order
 from autograd.ops import OPS
-from autograd.value import binary_cross_entropy, max_shift
+from autograd.value import binary_cross_entropy, max_shift, softmax_shift
 
 
 def within(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -230,6 +230,11 @@ SECOND: dict[str, Second] = {
     "cos": Second(lambda a: a.cos(), st.tuples(within(-5, 5)), lambda a: [[-math.cos(a)]]),
     "max_shift": Second(
         lambda a, b: max_shift(a, b),
+        st.tuples(within(-5, 5), within(-5, 5)),
+        lambda a, b: [[0, 0], [0, 0]],
+    ),
+    "softmax_shift": Second(
+        lambda a, b: softmax_shift(a, b),
         st.tuples(within(-5, 5), within(-5, 5)),
         lambda a, b: [[0, 0], [0, 0]],
     ),

@@ -20,8 +20,10 @@ from nn import (
     l1_penalty,
     l2_penalty,
     load,
+    log_softmax,
     mse_loss,
     save,
+    softmax,
 )
 from nn.__main__ import main
 from nn.compiled import BACKENDS, CompiledLoss
@@ -253,6 +255,40 @@ def test_cross_entropy_traces_its_max_shift_recomputed_for_every_sample(backend)
         assert math.isfinite(value)  # no exp overflowed: the shift was this sample's largest
         assert value == pytest.approx(want.data, rel=1e-12, abs=1e-300)
         assert grads == pytest.approx([z.grad for z in zs], rel=1e-12, abs=1e-15)
+
+
+def log_softmax_nll(logits, targets):
+    """Cross-entropy written with log_softmax: the mean of -log_softmax(z)[t] over samples."""
+    pairs = zip(logits, targets, strict=True) if isinstance(targets, list) else [(logits, targets)]
+    terms = [-log_softmax(z)[t] for z, t in pairs]
+    return sum(terms) / len(terms)
+
+
+def brier_score(logits, targets):
+    """The mean squared distance of softmax(z) from the one-hot target: sum p^2 - 2 p_t + 1."""
+    pairs = zip(logits, targets, strict=True) if isinstance(targets, list) else [(logits, targets)]
+    terms = []
+    for z, t in pairs:
+        p = softmax(z)
+        terms.append(l2_penalty(p) - 2 * p[t] + 1)
+    return sum(terms) / len(terms)
+
+
+@pytest.mark.parametrize("loss", [log_softmax_nll, brier_score])
+def test_fit_auto_compiles_a_loss_made_with_softmax_or_log_softmax(loss):
+    X, y = make_spirals(30, n_classes=3, noise=0.1, seed=0)
+    X_val, y_val = make_spirals(10, n_classes=3, noise=0.1, seed=1)
+    assert CompiledLoss(MLP(2, [8, 3], seed=0), loss, X, y).backend == "fused"
+    runs = {}
+    for choice in ("off", "auto"):
+        model = MLP(2, [8, 3], seed=0)
+        opt = Adam(model.parameters(), lr=0.05)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback to the dynamic engine, no NumPy warning
+            runs[choice] = fit(model, X, y, loss=loss, optimizer=opt, epochs=3, batch_size=8,
+                               validation=(X_val, y_val), progress=False,
+                               compile=choice)  # fmt: skip
+    assert_same_history(runs["auto"], runs["off"])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -22,6 +22,7 @@ from nn.shapes import flatten, map_elements, unflatten
 torch = pytest.importorskip("torch")
 
 F64 = torch.float64
+inf, nan = math.inf, math.nan
 
 
 def assert_close(ours, theirs):
@@ -195,6 +196,75 @@ def test_cross_entropy_loss_with_class_probabilities_matches_torch(reduction, da
 def test_log_softmax_matches_torch(logits):
     ours = nn.functional.log_softmax([Value(x) for x in logits])
     assert_close((v.data for v in ours), torch.log_softmax(tensor(logits), dim=0).tolist())
+
+
+# Logits at softmax's IEEE edges. PyTorch shifts by the plain maximum, so an inf, a nan or only
+# -inf make every probability nan (inf - inf); a -inf beside finite logits, or logits 1e308
+# apart, give exact zeros and ones (log_softmax: -inf and 0); signed zeros, PyTorch's signs.
+SOFTMAX_EDGES = [
+    [1.0, 2.0, 3.0],
+    [1000.0, 1000.0],
+    [0.0, 745.0, -745.0],
+    [inf, 1.0],
+    [inf, inf, -2.0],
+    [-inf, 1.0, 5.0],
+    [-inf, -inf],
+    [-inf],
+    [inf],
+    [nan, 1.0],
+    [1.0, nan, -inf],
+    [-0.0],
+    [-0.0, -0.0],
+    [0.0, -0.0],
+    [-0.0, -100.0],
+    [1e308, -1e308],
+    [-1e308, 5e-324, -5e-324],
+]
+AWKWARD = [0.0, -0.0, 1.0, -1.0, 1e-310, 1e300, -1e300, 1e308, -1e308, 710.0, -750.0, 40.0]
+AWKWARD += [-40.0, inf, -inf, nan]
+
+
+def same_number(ours: float, theirs: float, scale: float = 0.0) -> bool:
+    """nan to nan, inf to the same inf, 0.0 to 0.0 and -0.0 to -0.0 (unless ``scale``, for a
+    gradient: a sum of contributions), else equal to 1e-12 relative or 1e-12 of ``scale``."""
+    if math.isnan(ours) or math.isnan(theirs):
+        return math.isnan(ours) and math.isnan(theirs)
+    if ours == 0 and theirs == 0 and not scale:
+        return math.copysign(1, ours) == math.copysign(1, theirs)
+    return math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=1e-12 * max(1.0, scale))
+
+
+def assert_softmax_matches_torch(name, logits, cotangent):
+    xs = leaf_values(logits)
+    t = tensor(logits, requires_grad=True)
+    ours, theirs = getattr(nn.functional, name)(xs), getattr(torch, name)(t, dim=0)
+    for a, b in zip((v.data for v in ours), theirs.tolist(), strict=True):
+        assert same_number(a, b), (logits, [v.data for v in ours], theirs.tolist())
+    backward_both(ours, theirs, cotangent)
+    scale = max([abs(g) for g in cotangent if math.isfinite(g)], default=1.0)
+    for a, b in zip((x.grad for x in xs), t.grad.tolist(), strict=True):
+        assert same_number(a, b, scale), (logits, cotangent, [x.grad for x in xs], t.grad)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("logits", SOFTMAX_EDGES, ids=str)
+def test_softmax_and_log_softmax_match_torch_at_ieee_edges(name, logits):
+    n = len(logits)
+    for k in range(n):  # each output alone, then all of them at once
+        assert_softmax_matches_torch(name, logits, [float(i == k) for i in range(n)])
+    assert_softmax_matches_torch(name, logits, [0.5 - i for i in range(n)])
+
+
+@given(
+    st.sampled_from(["softmax", "log_softmax"]),
+    st.lists(st.one_of(st.sampled_from(AWKWARD), st.floats(-40, 40), st.floats()), min_size=1,
+             max_size=7),
+    st.data(),
+)  # fmt: skip
+def test_softmax_and_log_softmax_match_torch_for_any_logits_and_gradient(name, logits, data):
+    seeds = st.one_of(st.floats(-2, 2), st.sampled_from([0.0, inf, -inf, nan, 1e300]))
+    cotangent = data.draw(st.lists(seeds, min_size=len(logits), max_size=len(logits)))
+    assert_softmax_matches_torch(name, logits, cotangent)
 
 
 # -- the loop of issue 13 ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, grad, linear, no_grad
 from autograd.ops import OPS
-from autograd.value import binary_cross_entropy, max_shift
+from autograd.value import binary_cross_entropy, max_shift, softmax_shift
 
 inf, nan = math.inf, math.nan
 
@@ -75,6 +75,11 @@ CASES: dict[str, Case] = {
     ),
     "max_shift": Case(
         lambda a, b: max_shift(a, b),
+        st.tuples(within(-10, 10), within(-10, 10)),
+        stops_gradient=True,
+    ),
+    "softmax_shift": Case(
+        lambda a, b: softmax_shift(a, b),
         st.tuples(within(-10, 10), within(-10, 10)),
         stops_gradient=True,
     ),

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from autograd import Value, grad, linear, ops
 from autograd.backward import gradients
 from autograd.ops import OPS, StrongZero, power
-from autograd.value import binary_cross_entropy, max_shift
+from autograd.value import binary_cross_entropy, max_shift, softmax_shift
 
 torch = pytest.importorskip("torch")
 
@@ -82,6 +82,11 @@ def torch_max_shift(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return shift.detach().requires_grad_()
 
 
+def torch_softmax_shift(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """PyTorch's softmax shift: the larger value, nan if either is, detached (no gradient)."""
+    return torch.maximum(a, b).detach().requires_grad_()
+
+
 # Each way a user calls a row: (row, label, Values taken, ours and torch's, plain-number args).
 # The function is written once and runs on Values and on tensors alike.
 F = torch.nn.functional
@@ -120,6 +125,7 @@ FORMS: list[tuple[str, str, int, Callable[..., Any], Callable[..., Any], int]] =
         0,
     ),
     ("max_shift", "max_shift", 2, max_shift, torch_max_shift, 0),
+    ("softmax_shift", "softmax_shift", 2, softmax_shift, torch_softmax_shift, 0),
     (
         "binary_cross_entropy",
         "binary_cross_entropy",

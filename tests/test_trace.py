@@ -14,7 +14,7 @@ import nn
 from autograd import GradcheckError, Traced, TraceError, Value, linear, trace
 from autograd.ops import OPS
 from autograd.trace.traced import agree
-from autograd.value import binary_cross_entropy, max_shift
+from autograd.value import binary_cross_entropy, max_shift, softmax_shift
 
 inf, nan = math.inf, math.nan
 BACKENDS = ("python", "numpy", "fused")
@@ -139,6 +139,21 @@ ROWS: dict[str, tuple[Callable[..., Value], list[tuple[float, ...]]]] = {
     "max_shift": (
         lambda a, b: max_shift(Value(0.0) + a, b) * a,
         [(1.0, 3.0), (3.0, 1.0), (inf, -2.0), (nan, 1.0), (-inf, inf), (2.0, 2.0)],
+    ),
+    "softmax_shift": (
+        lambda a, b: softmax_shift(Value(-0.0) + a, b) * a,  # -0.0 + a is a, signs too
+        [
+            (1.0, 3.0),
+            (3.0, 1.0),
+            (inf, -2.0),
+            (nan, 1.0),
+            (1.0, nan),
+            (-inf, inf),
+            (-inf, -inf),
+            (2.0, 2.0),
+            (-0.0, 0.0),
+            (0.0, -0.0),
+        ],
     ),
 }
 
@@ -565,19 +580,58 @@ def test_python_batches_of_a_function_of_parameters_only() -> None:
     assert values.tolist() == [9.0, 9.0] and grads.tolist() == [0.0, 0.0] and w.grad == 12.0
 
 
-@pytest.mark.parametrize(
-    "loss",
-    [
-        lambda a, b: nn.functional.softmax([a, b])[0],
-        lambda a, b: nn.functional.log_softmax([a, b])[0] * b,
-    ],
-    ids=["softmax", "log_softmax"],
-)
-def test_library_functions_that_still_read_numbers_are_refused_naming_both_lines(loss) -> None:
-    with pytest.raises(TraceError) as caught:
-        trace(loss, 0.5, 2.0)
-    assert caught.value.filename == __file__  # the user's line
-    assert "nn/functional.py" in str(caught.value)  # and the library's
+# Logits where a shift baked in at the example would overflow exp, and softmax's IEEE edges:
+# PyTorch gives nan throughout for an inf, a nan or only -inf, exact 0 and 1 for a -inf beside
+# finite logits and for logits 1e308 apart, and the same numbers for either sign of zero.
+SOFTMAX_POINTS = [
+    [900.0, 800.0, -5.0],
+    [-1000.0, 0.0, 1000.0],
+    [1.0, 2.0, 3.0],
+    [inf, 1.0, 0.0],
+    [1.0, -inf, inf],
+    [-inf, 1.0, 2.0],
+    [-inf, -inf, -inf],
+    [nan, 1.0, 2.0],
+    [1.0, 2.0, nan],
+    [-0.0, 0.0, -0.0],
+    [-0.0, -inf, -1000.0],
+    [1e308, -1e308, 0.0],
+]
+SOFTMAX_LOSSES = {
+    "softmax": lambda a, b, c: linear([1.0, -2.0, 0.5], nn.functional.softmax([a, b, c]), 0.0),
+    "softmax[0]": lambda a, b, c: nn.functional.softmax([a, b, c])[0],
+    "log_softmax": lambda a, b, c: linear(
+        [1.0, -2.0, 0.5], nn.functional.log_softmax([a, b, c]), 0.0
+    ),
+    "log_softmax[2]": lambda a, b, c: nn.functional.log_softmax([a, b, c])[2],
+}
+
+
+@pytest.mark.parametrize("backend", [*BACKENDS, "torch"])
+@pytest.mark.parametrize("name", SOFTMAX_LOSSES)
+def test_softmax_and_log_softmax_trace_their_shift_recomputed_for_every_sample(backend, name):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    loss = SOFTMAX_LOSSES[name]
+    traced = trace(loss, 0.1, 0.2, 0.3, backend=backend)
+    assert traced.backend == backend
+    check = assert_exact if backend == "python" else assert_close
+    for point in SOFTMAX_POINTS:
+        check(engine(loss, point), compiled(traced, point))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_batch_of_softmax_edges_keeps_each_samples_numbers(backend) -> None:
+    loss = SOFTMAX_LOSSES["log_softmax"]
+    traced = trace(loss, 0.1, 0.2, 0.3, backend=backend)
+    columns = [list(column) for column in zip(*SOFTMAX_POINTS, strict=True)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inf - inf in one sample warns nobody
+        values, grads = traced.batch(*columns, reduce="sum")
+    for k, point in enumerate(SOFTMAX_POINTS):
+        value, point_grads, _ = engine(loss, point)
+        assert agree(value, values[k]), (point, value, values[k])
+        assert all(agree(e, g[k]) for e, g in zip(point_grads, grads, strict=True)), point
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

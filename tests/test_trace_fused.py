@@ -13,7 +13,7 @@ import nn
 from autograd import Value, linear, trace
 from autograd.trace.fused import without_repeats
 from autograd.trace.traced import agree, gradient_scale
-from autograd.value import max_shift
+from autograd.value import max_shift, softmax_shift
 from tests.test_trace import assert_exact, compiled, engine
 
 F = nn.functional
@@ -82,9 +82,10 @@ def test_the_spirals_batch_equals_the_engine_sample_by_sample(spirals) -> None:
     assert all(agree(e, g, scale=scale) for e, g in zip(expected_params, param_grads, strict=True))
 
 
-def test_repeats_that_carry_gradients_are_kept_and_those_that_do_not_are_merged() -> None:
+@pytest.mark.parametrize("shift_by", [max_shift, softmax_shift])
+def test_repeats_that_carry_gradients_are_kept_and_those_that_do_not_are_merged(shift_by) -> None:
     def f(x, y):
-        shift = max_shift(x, y) + max_shift(x, y)  # no gradient: one of them goes
+        shift = shift_by(x, y) + shift_by(x, y)  # no gradient: one of them goes
         # x * -1.0 twice carries gradients: both stay, so x's gradient adds them in the
         # engine's order and keeps the digits of the sum that cancels
         return (x * -1.0).exp() + (x * -1.0) * 1e-17 + x + shift
@@ -92,7 +93,7 @@ def test_repeats_that_carry_gradients_are_kept_and_those_that_do_not_are_merged(
     traced = trace(f, 1.0, 2.0, backend="fused")
     tape = without_repeats(traced.tape)
     names = [i.op.name for i in tape.instructions]
-    assert names.count("max_shift") == 1 and names.count("*") == 3
+    assert names.count(shift_by.__name__) == 1 and names.count("*") == 3
     assert traced.check(36.0, 2.0) and traced.check(-1.0, math.inf)
 
 

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from autograd import Value, linear, ops, trace
 from autograd.trace.python import compile_source
-from autograd.value import binary_cross_entropy, max_shift
+from autograd.value import binary_cross_entropy, max_shift, softmax_shift
 from tests.test_trace import assert_exact, bits, compiled, engine
 
 UNARY = ["exp", "log", "log1p", "sqrt", "square", "tanh", "sigmoid", "relu", "abs", "sin", "cos"]
-BINARY = ["+", "*", "/", "**", "max_shift", "binary_cross_entropy"]
+BINARY = ["+", "*", "/", "**", "max_shift", "softmax_shift", "binary_cross_entropy"]
 N_INPUTS = 3
 
 numbers = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
@@ -68,6 +68,8 @@ def run(program: list, leaves: tuple[Value, ...]) -> Value:
             pool.append(a.leaky_relu(step[2]))
         elif name == "max_shift":
             pool.append(max_shift(a, operand(step[2])))
+        elif name == "softmax_shift":
+            pool.append(softmax_shift(a, operand(step[2])))
         elif name == "binary_cross_entropy":
             pool.append(binary_cross_entropy(a, operand(step[2])))
         else:
