@@ -143,9 +143,9 @@ class CompiledStep(EngineStep):
             self.model, self.loss_fn, work.X, work.y, l2=work.l2, backend=backend
         )
         self.compile_seconds = time.perf_counter() - started
-        self.X, self.y = self.compiled.arrays(work.X, work.y)
-        # fit steps on one parameter array where the optimizer can and the loss is one program
-        self.training = CompiledTraining(backend, self.compiled, (self.X, self.y))
+        self.data = self.compiled.arrays(work.X, work.y)
+        # fit steps on one parameter array where the optimizer can
+        self.training = CompiledTraining(backend, self.compiled, self.data)
         self.flat = self.training.flat_parameters(self.optimizer, {})
         self.batch = list(range(len(work.X)))
 
@@ -155,7 +155,7 @@ class CompiledStep(EngineStep):
             self.flat.step()
             return loss
         self.optimizer.zero_grad()
-        loss, _ = self.compiled(self.X, self.y)
+        loss, _ = self.compiled(self.data)
         self.optimizer.step()
         return loss
 

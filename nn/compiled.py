@@ -85,8 +85,7 @@ class CompiledLoss:
     >>> from nn import MLP, mse_loss
     >>> model = MLP(2, [3, 1], seed=0)
     >>> compiled = CompiledLoss(model, mse_loss, [[1.0, 2.0], [0.0, 1.0]], [0.5, -1.0])
-    >>> X, y = compiled.arrays([[1.0, 2.0], [0.0, 1.0]], [0.5, -1.0])
-    >>> loss, outputs = compiled(X, y)
+    >>> loss, outputs = compiled(compiled.arrays([[1.0, 2.0], [0.0, 1.0]], [0.5, -1.0]))
     >>> want = mse_loss([model(x) for x in [[1.0, 2.0], [0.0, 1.0]]], [0.5, -1.0]).data
     >>> abs(loss - want) <= 1e-12 * abs(want)
     True
@@ -180,22 +179,23 @@ class CompiledLoss:
         # probe is all zeros: the value is unchanged and d value / d probe is the outputs.
         return value + linear(probe, _as_list(out), 0.0)
 
-    def arrays(self, X: Sequence[Sequence[float]], y: Sequence[Any]) -> tuple[Any, Any]:
-        """The data as NumPy arrays, made once, so that a batch is ``X[rows], y[rows]``.
-
-        Targets become one-hot rows where the loss reads them as numbers.
+    def arrays(self, X: Sequence[Sequence[float]], y: Sequence[Any]) -> np.ndarray:
+        """The data as one array of the traced loss's inputs, made once, so that a batch is
+        ``data[rows]``: each row a sample's numbers, its target (a one-hot row where the loss
+        reads targets as numbers) and the probe's zeros (see the module's docstring).
         """
-        X = np.asarray(X, dtype=float)
+        X = np.asarray(X, dtype=float).reshape(len(X), -1)
+        probe = np.zeros((len(X), self.n_outputs))
         if self.classes is None:
             self._check_targets(X, y)
-            return X, np.asarray(y, dtype=float)
+            return np.hstack([X, np.asarray(y, dtype=float).reshape(len(X), -1), probe])
         index = {c: k for k, c in enumerate(self.classes)}
         unknown = [t for t in y if t not in index]
         if unknown:
             raise ValueError(f"target {unknown[0]!r} was not among the targets compiled for")
         one_hot = np.zeros((len(y), len(self.classes)))
         one_hot[np.arange(len(y)), [index[t] for t in y]] = 1.0
-        return X, one_hot
+        return np.hstack([X, one_hot, probe])
 
     def _check_targets(self, X: np.ndarray, y: Sequence[Any]) -> None:
         """Each target through the loss on the engine once, so that a target the loss refuses
@@ -205,22 +205,22 @@ class CompiledLoss:
             for target in y:
                 self.loss(out, target)
 
-    def __call__(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[Any]]:
-        """The batch loss and each sample's outputs; adds d loss / d p to every ``p.grad``."""
-        value, outputs, grad = self.flat(X, y)
+    def __call__(self, data: np.ndarray) -> tuple[float, list[Any]]:
+        """The loss and each sample's outputs over a batch of ``arrays``' rows; adds
+        d loss / d p to every ``p.grad``."""
+        value, outputs, grad = self.flat(data)
         for p, g in zip(self.params, grad.tolist(), strict=True):
             p.grad += g
         return value, outputs
 
     def flat(
-        self, X: np.ndarray, y: np.ndarray, params: np.ndarray | None = None
+        self, data: np.ndarray, params: np.ndarray | None = None
     ) -> tuple[float, list[Any], np.ndarray]:
-        """The batch loss, each sample's outputs and the gradient as an array, with the
-        parameters' numbers read from ``params`` (default: their ``.data``); no ``.grad``
-        changes."""
-        n = len(X)
-        probe = np.zeros((n, self.n_outputs))
-        values, grads, grad = self.traced.batch_arrays(X, y, probe, params=params)
+        """The loss over a batch of ``arrays``' rows, each sample's outputs and the gradient
+        as an array, with the parameters' numbers read from ``params`` (default: their
+        ``.data``); no ``.grad`` changes."""
+        n = len(data)
+        values, grads, grad = self.traced.batch_matrix(data, params=params)
         value = sum(values.tolist()) / n  # left to right, as the engine adds a mean's terms
         if self.penalty is not None:
             penalty, _, penalty_grad = self.penalty.run_arrays(params=params)
@@ -238,10 +238,10 @@ class CompiledTraining:
     engine; an explicit backend raises ``TraceError``.
     """
 
-    def __init__(self, choice: str, loss: CompiledLoss, data: tuple[Any, Any]) -> None:
+    def __init__(self, choice: str, loss: CompiledLoss, data: np.ndarray) -> None:
         self.choice, self.loss, self.data = choice, loss, data
         self.validation: CompiledLoss | None = None
-        self.validation_data: tuple[Any, Any] = (None, None)
+        self.validation_data: np.ndarray | None = None
         self.checked = self.validation_checked = False
 
     @classmethod
@@ -275,15 +275,12 @@ class CompiledTraining:
 
     def train(self, batch: list[int]) -> tuple[float, list[Any]]:
         """The batch's loss and outputs; adds the batch's gradient to every ``p.grad``."""
-        X, y = self.data
-        return self.loss(X[batch], y[batch])
+        return self.loss(self.data[batch])
 
     def train_flat(self, batch: list[int], flat: FlatParameters) -> tuple[float, list[Any]]:
         """The batch's loss and outputs, the weights read from ``flat.data`` and the gradient
         written to ``flat.grad``; no Value changes."""
-        X, y = self.data
-        rows = np.asarray(batch)  # made once, not once for X and once again for y
-        value, outputs, grad = self.loss.flat(X[rows], y[rows], flat.data)
+        value, outputs, grad = self.loss.flat(self.data[batch], flat.data)
         flat.grad = grad + 0.0  # as 0.0 + g into a zeroed .grad: -0.0 reads as 0.0
         return value, outputs
 
@@ -347,7 +344,7 @@ class CompiledTraining:
         assert self.validation is not None
         params = self.loss.params
         saved = [p.grad for p in params]  # the compiled call adds gradients nobody asked for
-        value, outputs = self.validation(*self.validation_data)
+        value, outputs = self.validation(self.validation_data)
         for p, g in zip(params, saved, strict=True):
             p.grad = g
         result = value, (score(outputs, y) if score else None)

@@ -109,7 +109,7 @@ def test_compiled_loss_gives_the_batch_loss_outputs_and_mean_gradient_of_the_eng
     want.backward()
     want_grads = [p.grad for p in params]
     model.zero_grad()
-    loss, outputs = compiled(*compiled.arrays(X, y))
+    loss, outputs = compiled(compiled.arrays(X, y))
     assert loss == pytest.approx(want.data, rel=1e-12)
     assert outputs == pytest.approx([s.data for s in scores], rel=1e-12)
     assert [p.grad for p in params] == pytest.approx(want_grads, rel=1e-12, abs=1e-15)

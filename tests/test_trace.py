@@ -772,3 +772,23 @@ def test_argnums_of_no_argument_computes_the_parameters_gradients_only():
     out = f([Value(0.3), Value(-0.2)], Value(0.75), Value(1.5))
     out.backward()
     assert (value, traced_w_grad) == (out.data, w.grad)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batch_matrix_takes_the_arguments_flattened_side_by_side_and_gives_batch_arrays_numbers(
+    backend,
+):
+    w, f = _data_and_weights()
+    traced = trace(f, [0.5, 1.0], 0.25, 2.0, params=[w], backend=backend, argnums=(0, 2))
+    samples = ([[0.3, -0.2], [1.0, 2.0]], [0.75, -0.5], [1.5, 3.0])
+    matrix = [[0.3, -0.2, 0.75, 1.5], [1.0, 2.0, -0.5, 3.0]]
+    for got, want in zip(traced.batch_matrix(matrix), traced.batch_arrays(*samples), strict=True):
+        assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (2, 5), (4,), (0, 4)])
+def test_batch_matrix_refuses_an_array_of_another_shape(shape):
+    w, f = _data_and_weights()
+    traced = trace(f, [0.5, 1.0], 0.25, 2.0, params=[w])
+    with pytest.raises(ValueError, match=r"shape \(batch, 4\) with at least one sample"):
+        traced.batch_matrix(np.zeros(shape))
