@@ -275,14 +275,19 @@ class CompiledTraining:
 
     def train(self, batch: list[int]) -> tuple[float, list[Any]]:
         """The batch's loss and outputs; adds the batch's gradient to every ``p.grad``."""
-        return self.loss(self.data[batch])
+        return self.loss(self._rows(batch))
 
     def train_flat(self, batch: list[int], flat: FlatParameters) -> tuple[float, list[Any]]:
         """The batch's loss and outputs, the weights read from ``flat.data`` and the gradient
         written to ``flat.grad``; no Value changes."""
-        value, outputs, grad = self.loss.flat(self.data[batch], flat.data)
+        value, outputs, grad = self.loss.flat(self._rows(batch), flat.data)
         flat.grad = grad + 0.0  # as 0.0 + g into a zeroed .grad: -0.0 reads as 0.0
         return value, outputs
+
+    def _rows(self, batch: list[int]) -> np.ndarray:
+        # take() with an array of positions: data[batch] with a list of ints took 4x as long
+        positions = np.fromiter(batch, dtype=np.intp, count=len(batch))
+        return self.data.take(positions, axis=0)
 
     def flat_parameters(self, optimizer: Optimizer, layers: dict) -> FlatParameters | None:
         """The parameters as arrays, where the optimizer steps on arrays; else None."""
