@@ -18,10 +18,9 @@ the sample's own loss, and every other class adds an exact ``0.0``; the loss par
 program is a few times larger, the model part (nearly all of it) is not.
 
 Outputs. ``fit`` needs each sample's model outputs for its accuracy. They come out of the same
-program: the traced function adds ``probe . outputs`` to the loss, with a ``probe`` argument
-that is always zero, so the value and every parameter gradient are unchanged (each gains an
-exact ``+ 0.0``) and ``d value / d probe`` is the outputs themselves. It is the only
-argument the trace differentiates (``argnums``): no gradient code is written for the data.
+program: the traced function returns them beside the loss (``has_aux``). No argument is
+differentiated (``argnums=()``): the program computes the parameters' gradients and none for
+the data.
 
 ``CompiledTraining`` is what ``fit`` holds: the compiled training loss, the validation loss
 (traced in eval mode, without L2), and the checks against the dynamic engine on the first
@@ -53,9 +52,6 @@ MAX_TARGET_CLASSES = 32
 # How closely the compiled loss, gradients and outputs must match the dynamic engine's on the
 # first batch, relative to the largest magnitude compared (the backends sum in another order).
 CHECK_TOLERANCE = 1e-9
-# The traced loss's arguments are a sample, its target (or selector) and the probe; training
-# needs the gradient of the probe alone (the outputs): none is computed for the data.
-PROBE = 2
 
 
 def check_compile_choice(compile: object) -> str:
@@ -133,18 +129,16 @@ class CompiledLoss:
             self.penalty = trace(lambda: l2 * l2_penalty(params), params=params)
 
     def _trace_loss(self, example: list[float], y: Sequence[Any], backend: str) -> Traced:
-        probe = [0.0] * self.n_outputs
+        options = {"params": self.params, "backend": backend, "argnums": (), "has_aux": True}
         # First the target as an argument; a loss that reads it as a number refuses that.
         try:
             self.classes: list[Any] | None = None
-            return trace(self._per_sample, example, y[0], probe, params=self.params,
-                         backend=backend, argnums=PROBE)  # fmt: skip
+            return trace(self._per_sample, example, y[0], **options)
         except (TraceError, TypeError, ValueError):
             self.classes = _distinct(y)
         selector = [1.0] + [0.0] * (len(self.classes) - 1)
         try:
-            return trace(self._per_sample_selected, example, selector, probe,
-                         params=self.params, backend=backend, argnums=PROBE)  # fmt: skip
+            return trace(self._per_sample_selected, example, selector, **options)
         except TraceError:
             raise
         except (TypeError, ValueError) as error:
@@ -162,40 +156,39 @@ class CompiledLoss:
         """Lines of generated code: a measure of the program's size."""
         return self.source.count("\n") + 1
 
-    def _per_sample(self, x: list[Value], target: Any, probe: list[Value]) -> Value:
+    def _per_sample(self, x: list[Value], target: Any) -> tuple[Value, list[Value]]:
         out = self.model(x)
-        return self._finish(self.loss(out, target), out, probe)
+        return self._finish(self.loss(out, target), out)
 
     def _per_sample_selected(
-        self, x: list[Value], selector: list[Value], probe: list[Value]
-    ) -> Value:
+        self, x: list[Value], selector: list[Value]
+    ) -> tuple[Value, list[Value]]:
         out = self.model(x)
-        return self._finish(linear(selector, [self.loss(out, c) for c in self.classes], 0.0),
-                            out, probe)  # fmt: skip
+        return self._finish(linear(selector, [self.loss(out, c) for c in self.classes], 0.0), out)
 
-    def _finish(self, value: Value, out: Value | list[Value], probe: list[Value]) -> Value:
+    def _finish(self, value: Value, out: Value | list[Value]) -> tuple[Value, list[Value]]:
+        """The sample's loss (with the L2 term, for the fused program) and, beside it, the
+        model's outputs (the aux of the trace)."""
         if self.l2_per_sample:
             value = value + self.l2 * l2_penalty(self.params)
-        # probe is all zeros: the value is unchanged and d value / d probe is the outputs.
-        return value + linear(probe, _as_list(out), 0.0)
+        return value, _as_list(out)
 
     def arrays(self, X: Sequence[Sequence[float]], y: Sequence[Any]) -> np.ndarray:
         """The data as one array of the traced loss's inputs, made once, so that a batch is
-        ``data[rows]``: each row a sample's numbers, its target (a one-hot row where the loss
-        reads targets as numbers) and the probe's zeros (see the module's docstring).
+        ``data[rows]``: each row a sample's numbers and its target (a one-hot row where the
+        loss reads targets as numbers).
         """
         X = np.asarray(X, dtype=float).reshape(len(X), -1)
-        probe = np.zeros((len(X), self.n_outputs))
         if self.classes is None:
             self._check_targets(X, y)
-            return np.hstack([X, np.asarray(y, dtype=float).reshape(len(X), -1), probe])
+            return np.hstack([X, np.asarray(y, dtype=float).reshape(len(X), -1)])
         index = {c: k for k, c in enumerate(self.classes)}
         unknown = [t for t in y if t not in index]
         if unknown:
             raise ValueError(f"target {unknown[0]!r} was not among the targets compiled for")
         one_hot = np.zeros((len(y), len(self.classes)))
         one_hot[np.arange(len(y)), [index[t] for t in y]] = 1.0
-        return np.hstack([X, one_hot, probe])
+        return np.hstack([X, one_hot])
 
     def _check_targets(self, X: np.ndarray, y: Sequence[Any]) -> None:
         """Each target through the loss on the engine once, so that a target the loss refuses
@@ -220,12 +213,11 @@ class CompiledLoss:
         as an array, with the parameters' numbers read from ``params`` (default: their
         ``.data``); no ``.grad`` changes."""
         n = len(data)
-        values, grads, grad = self.traced.batch_matrix(data, params=params)
+        (values, outputs), _, grad = self.traced.batch_matrix(data, params=params)
         value = sum(values.tolist()) / n  # left to right, as the engine adds a mean's terms
         if self.penalty is not None:
             penalty, _, penalty_grad = self.penalty.run_arrays(params=params)
             value, grad = value + penalty, grad + penalty_grad
-        outputs = grads  # d value / d probe: the only gradient of an argument it computes
         return value, outputs[:, 0].tolist() if self.n_outputs == 1 else outputs.tolist(), grad
 
 

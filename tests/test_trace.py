@@ -449,7 +449,7 @@ def test_python_source_reads_like_hand_written_backprop() -> None:
 def test_check_returns_true_or_raises_with_a_table() -> None:
     traced = trace(lambda x: x.exp() * x, 1.0, backend="numpy")
     assert traced.check(0.5) is True
-    traced._program.run = lambda inputs, params: (0.0, (1.0,), ())
+    traced._program.run = lambda inputs, params: (0.0, (1.0,), (), ())
     with pytest.raises(GradcheckError, match="numpy backend disagrees"):
         traced.check(0.5)
 
@@ -469,8 +469,8 @@ def test_a_backend_that_disagrees_on_the_example_falls_back(monkeypatch) -> None
     real_run = numpy_backend.NumpyProgram.run
 
     def wrong(self, inputs, params):
-        value, grads, param_grads = real_run(self, inputs, params)
-        return value + 1.0, grads, param_grads
+        value, grads, param_grads, aux = real_run(self, inputs, params)
+        return value + 1.0, grads, param_grads, aux
 
     monkeypatch.setattr(numpy_backend.NumpyProgram, "run", wrong)
     traced = trace(lambda x: x * x, 3.0, backend="numpy")
@@ -792,3 +792,76 @@ def test_batch_matrix_refuses_an_array_of_another_shape(shape):
     traced = trace(f, [0.5, 1.0], 0.25, 2.0, params=[w])
     with pytest.raises(ValueError, match=r"shape \(batch, 4\) with at least one sample"):
         traced.batch_matrix(np.zeros(shape))
+
+
+# -- has_aux: numbers returned beside the output ----------------------------------------------
+
+
+def _loss_and_outputs():
+    w = Value(0.75, label="w")
+
+    def f(x, t):  # a loss, and beside it the model's outputs, one not on the loss's way
+        hidden = (x * w).tanh()
+        unused = (x + w).exp()
+        return (hidden - t) ** 2, [hidden, (unused, 2.5)]
+
+    return w, f
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_has_aux_returns_numbers_beside_the_output_as_the_engine_computes_them(backend):
+    w, f = _loss_and_outputs()
+    traced = trace(f, 0.5, 0.1, params=[w], backend=backend, has_aux=True, argnums=0)
+    assert traced.backend == backend and traced.has_aux
+    w.grad = 0.0
+    (value, aux), d_x = traced(1.5, -0.25)
+    traced_w_grad, w.grad = w.grad, 0.0
+    x = Value(1.5)
+    out, (hidden, (unused, constant)) = f(x, Value(-0.25))
+    out.backward()
+    same = (lambda a, b: a == b) if backend == "python" else agree
+    assert same(value, out.data) and same(d_x, x.grad) and same(traced_w_grad, w.grad)
+    assert isinstance(aux, list) and isinstance(aux[1], tuple)  # fn's structure
+    assert same(aux[0], hidden.data) and same(aux[1][0], unused.data) and aux[1][1] == 2.5
+    assert traced.check(1.5, -0.25)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_has_aux_in_batches_gives_each_samples_numbers(backend):
+    w, f = _loss_and_outputs()
+    traced = trace(f, 0.5, 0.1, params=[w], backend=backend, has_aux=True)
+    (values, aux), (d_x, d_t) = traced.batch([0.5, -1.0, 2.0], [0.0, 1.0, 0.5])
+    assert aux.shape == (3, 3) and d_x.shape == (3,)
+    for k, (x, t) in enumerate([(0.5, 0.0), (-1.0, 1.0), (2.0, 0.5)]):
+        (value, numbers), _ = traced(x, t)
+        assert agree(values[k], value)
+        assert all(agree(a, b) for a, b in zip(aux[k], [numbers[0], *numbers[1]], strict=True))
+    (values, aux), grads, _ = traced.batch_matrix([[0.5, 0.0], [-1.0, 1.0]])
+    assert aux.shape == (2, 3) and grads.shape == (2, 2)
+
+
+def test_check_compares_the_aux_numbers_too():
+    w, f = _loss_and_outputs()
+    traced = trace(f, 0.5, 0.1, params=[w], backend="numpy", has_aux=True)
+    real_run = traced._program.run
+
+    def wrong_aux(inputs, params):
+        value, grads, param_grads, aux = real_run(inputs, params)
+        return value, grads, param_grads, (aux[0] + 1e-6, *aux[1:])
+
+    traced._program.run = wrong_aux
+    with pytest.raises(GradcheckError, match="aux 0"):
+        traced.check(0.5, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (lambda x: x * x, "must return \\(value, aux\\), got a Value"),
+        (lambda x: (x * x, x, x), "must return \\(value, aux\\), got a tuple of 3"),
+        (lambda x: (x * x, "x"), "aux must be Values or numbers.*got str"),
+    ],
+)
+def test_has_aux_refuses_a_function_that_does_not_return_a_value_and_its_aux(fn, message):
+    with pytest.raises(TypeError, match=message):
+        trace(fn, 1.0, has_aux=True)

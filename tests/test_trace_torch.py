@@ -168,7 +168,7 @@ def test_random_expressions_on_torch_equal_numpy_fused_and_the_engine(program, p
     program_ = on_torch._program
     program_.function.__globals__["torch"] = _exact_torch()
     try:
-        value, grads, _ = program_.run(point, [])
+        value, grads, _, _ = program_.run(point, [])
     finally:
         program_.function.__globals__["torch"] = torch
     expected = engine(fn, point)
@@ -324,7 +324,7 @@ def test_tensors_are_arguments_too_a_0_d_one_for_a_number() -> None:
 def test_check_returns_true_or_raises_with_a_table() -> None:
     traced = trace(lambda x: x.exp() * x, 1.0, backend="torch")
     assert traced.check(0.5) is True
-    traced._program.run = lambda inputs, params: (0.0, (1.0,), ())
+    traced._program.run = lambda inputs, params: (0.0, (1.0,), (), ())
     with pytest.raises(GradcheckError, match="torch backend disagrees"):
         traced.check(0.5)
 

@@ -283,7 +283,8 @@ def without_repeats(tape: Tape) -> Tape:
         instructions.append(ins if args == ins.args else Instruction(ins.out, ins.op, args))
     output = tape.output
     output = same.get(output, output)
-    return Tape(tape.inputs, tape.params, tuple(instructions), output, tape.grad_inputs)
+    aux = tuple(same.get(a, a) if isinstance(a, Variable) else a for a in tape.aux)
+    return Tape(tape.inputs, tape.params, tuple(instructions), output, tape.grad_inputs, aux)
 
 
 def _passes_gradient(evaluator: Evaluator, op: Any, args: tuple, carries: set[Variable]) -> bool:
@@ -344,7 +345,10 @@ class FusedProgram:
             else code(tape.output, CONDITIONAL)
         )
         body = [*prologue, *forward, f"GP = {dialect.zeros_like('P')}", *backward]
-        body.append(f"return {output}, ({inputs}), GP")
+        aux = "".join(f", {self._aux_code(a)}" for a in tape.aux)
+        if aux:
+            aux = f", ({aux[2:]}{',' if len(tape.aux) == 1 else ''})"
+        body.append(f"return {output}, ({inputs}), GP{aux}")
         arguments = ", ".join([*(v.name for v in tape.inputs), "P", "seed"])
         self.source = f"def program({arguments}):\n" + "".join(f"    {s}\n" for s in body)
         self.function = compile_source(self.source, self._namespace, self.backend)
@@ -593,6 +597,11 @@ class FusedProgram:
         """Whether any column of ``matrix`` needs its gradient (see ``Tape.requires_grad``)."""
         return any(v in self.tape.requires_grad for v in matrix.columns)
 
+    def _aux_code(self, a: Operand) -> str:
+        if isinstance(a, Variable) and a.kind == "param":
+            return f"P[{a.index}]"
+        return self._code(a) if isinstance(a, Variable) else code(a, CONDITIONAL)
+
     def _input_grad(self, v: Variable) -> str:
         g = self._grad.get(v)
         return "0.0" if g is None else g.code
@@ -603,11 +612,16 @@ class FusedProgram:
         """Per-sample values and input gradients, and each parameter's gradient summed."""
         seed = np.ones(n)
         with np.errstate(all="ignore"):
-            value, input_grads, totals = self.function(*columns, np.asarray(params, float), seed)
-        return value, input_grads, totals  # arrays of n numbers, or one number for all
+            value, input_grads, totals, *aux = self.function(
+                *columns, np.asarray(params, float), seed
+            )
+        # arrays of n numbers, or one number for all
+        return value, input_grads, totals, list(aux[0]) if aux else []
 
-    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
-        """Value, input gradients and parameter gradients for one sample."""
-        value, input_grads, totals = self.run_batch([np.array([x]) for x in inputs], params, 1)
-        first = [float(np.ravel(a)[0]) for a in (value, *input_grads)]
-        return first[0], tuple(first[1:]), tuple(totals.tolist())
+    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple, tuple]:
+        """Value, input gradients, parameter gradients and aux numbers for one sample."""
+        columns = [np.array([x]) for x in inputs]
+        value, input_grads, totals, aux = self.run_batch(columns, params, 1)
+        first = [float(np.ravel(a)[0]) for a in (value, *input_grads, *aux)]
+        k = 1 + len(input_grads)
+        return first[0], tuple(first[1:k]), tuple(totals.tolist()), tuple(first[k:])

@@ -65,21 +65,23 @@ class NumpyProgram:
         # on every operation, and an array times a 0-d array takes about half the time.
         weights = [params[k, ...] for k in range(len(params))]
         with np.errstate(all="ignore"):
-            value, input_grads, param_grads = self.function(*columns, *weights, seed)
+            value, input_grads, param_grads, *aux = self.function(*columns, *weights, seed)
             # A gradient that is the same for every sample (a number, or a 0-d array) counts
             # once per sample, as the engine adds it once per sample.
             rows = [g if np.shape(g) == (n,) else np.broadcast_to(g, (n,)) for g in param_grads]
             totals = np.array(rows).sum(axis=1) if rows else np.zeros(0)
         values = np.broadcast_to(value, (n,))
         input_grads = [np.broadcast_to(g, (n,)) for g in input_grads]
-        return values, input_grads, totals
+        aux = [np.broadcast_to(a, (n,)) for a in (aux[0] if aux else ())]
+        return values, input_grads, totals, aux
 
-    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
-        """Value, input gradients and parameter gradients for one sample."""
+    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple, tuple]:
+        """Value, input gradients, parameter gradients and aux numbers for one sample."""
         columns = [np.array([x]) for x in inputs]
-        values, input_grads, totals = self.run_batch(columns, params, 1)
+        values, input_grads, totals, aux = self.run_batch(columns, params, 1)
         return (
             float(values[0]),
             tuple(float(g[0]) for g in input_grads),
             tuple(totals.tolist()),
+            tuple(float(a[0]) for a in aux),
         )

@@ -149,12 +149,14 @@ def compile_source(
 class PythonProgram:
     """The tape as one Python function ``program(*inputs, *params)`` over floats.
 
-    It returns ``(value, input_grads, param_grads)``, two tuples in the tape's order.
+    It returns ``(value, input_grads, param_grads)``, two tuples in the tape's order, and a
+    tuple of the aux numbers after them where the tape has some.
     """
 
     backend = "python"
 
     def __init__(self, tape: Tape) -> None:
+        self.tape = tape
         evaluator = Evaluator(PYTHON)
         grad_of: dict[Variable, Any] = {}
         memo: dict[tuple[str, int], Any] = {}  # each instruction's code, for the batch function
@@ -178,9 +180,10 @@ class PythonProgram:
             self._batch = self._namespace["batch"]
         return self._batch
 
-    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
-        """Value, input gradients and parameter gradients for one sample."""
-        return self.function(*inputs, *params)
+    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple, tuple]:
+        """Value, input gradients, parameter gradients and aux numbers for one sample."""
+        result = self.function(*inputs, *params)
+        return result if len(result) == 4 else (*result, ())
 
     def run_batch(self, columns: list[Any], params: list[float], n: int) -> tuple[Any, Any, Any]:
         """Per-sample values and input gradients, and each parameter's gradient summed."""
@@ -190,19 +193,21 @@ class PythonProgram:
         params = params.tolist() if isinstance(params, np.ndarray) else params  # Python floats
         batch = self._batch_function()
         if batch is not None:
-            values, input_grads, totals = batch(rows, *params)
-            columns_of_grads = [np.array(g, dtype=float) for g in zip(*input_grads, strict=True)]
-            return np.array(values, dtype=float), columns_of_grads, totals
-        values, input_grads, totals = [], [], [0.0] * len(params)
-        for row in rows:
-            value, grads, param_grads = self.function(*row, *params)
-            values.append(value)
-            input_grads.append(grads)
-            totals = [t + g for t, g in zip(totals, param_grads, strict=True)]
+            values, input_grads, totals, *aux = batch(rows, *params)
+            aux = aux[0] if aux else []
+        else:
+            values, input_grads, aux, totals = [], [], [], [0.0] * len(params)
+            for row in rows:
+                value, grads, param_grads, numbers = self.run(row, params)
+                values.append(value)
+                input_grads.append(grads)
+                aux.append(numbers)
+                totals = [t + g for t, g in zip(totals, param_grads, strict=True)]
         columns_of_grads = [np.array(g, dtype=float) for g in zip(*input_grads, strict=True)]
         if not columns_of_grads:
-            columns_of_grads = [np.zeros(n) for _ in columns]
-        return np.array(values, dtype=float), columns_of_grads, totals
+            columns_of_grads = [np.zeros(n) for _ in self.tape.grad_inputs]
+        columns_of_aux = [np.array(a, dtype=float) for a in zip(*aux, strict=True)]
+        return np.array(values, dtype=float), columns_of_grads, totals, columns_of_aux
 
 
 def _batch_source(
@@ -233,7 +238,10 @@ def _batch_source(
     loop += write_backward(tape, evaluator, 1.0, grad_of, True, per_sample, totals, memo)
     input_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.grad_inputs)
     loop.append(f"values.append({tape.output.name})")
-    loop.append(f"input_grads.append(({_tuple(input_grads, tape.grad_inputs)}))")
+    if tape.grad_inputs:
+        loop.append(f"input_grads.append(({_tuple(input_grads, tape.grad_inputs)}))")
+    if tape.aux:
+        loop.append(f"aux.append({aux_code(tape)[2:]})")
     for variable in shared:
         grad_of.setdefault(variable, Expr(f"G_{variable.name}", evaluator.dialect, ATOM))
     after = write_backward(tape, evaluator, 1.0, grad_of, True, once, totals, memo)
@@ -242,11 +250,12 @@ def _batch_source(
     lines = [
         *write_forward(tape, evaluator, once, memo),
         *(f"G_{v.name} = 0.0" for v in (*tape.params, *(i.out for i in once))),
-        "values, input_grads = [], []",
+        "values, input_grads, aux = [], [], []" if tape.aux else "values, input_grads = [], []",
         f"for {samples}{',' if len(tape.inputs) == 1 else ''} in samples:",
         *(f"    {line}" for line in loop),
         *after,
-        f"return values, input_grads, ({_tuple(param_totals, tape.params)})",
+        f"return values, input_grads, ({_tuple(param_totals, tape.params)})"
+        + (", aux" if tape.aux else ""),
     ]
     arguments = ", ".join(["samples", *(v.name for v in tape.params)])
     return f"def batch({arguments}):\n" + "".join(f"    {line}\n" for line in lines)
@@ -258,8 +267,15 @@ def return_statement(tape: Tape, grad_of: dict[Variable, Any]) -> str:
     param_grads = ", ".join(gradient_code(grad_of.get(v)) for v in tape.params)
     return (
         f"return {operand_code(tape.output)}, ({_tuple(input_grads, tape.grad_inputs)}), "
-        f"({_tuple(param_grads, tape.params)})"
+        f"({_tuple(param_grads, tape.params)}){aux_code(tape)}"
     )
+
+
+def aux_code(tape: Tape) -> str:
+    """``, (t7, t9)``: the numbers returned beside the output, where the tape has any."""
+    if not tape.aux:
+        return ""
+    return f", ({_tuple(', '.join(operand_code(a) for a in tape.aux), tape.aux)})"
 
 
 def _tuple(items: str, variables: tuple) -> str:

@@ -63,7 +63,8 @@ class Tape:
     """One sample's program: inputs, parameters, instructions in order, and the output.
 
     ``grad_inputs`` are the inputs whose gradients the program computes (all of them unless
-    ``trace`` was given ``argnums``); the parameters' gradients are always computed.
+    ``trace`` was given ``argnums``); the parameters' gradients are always computed. ``aux``
+    are numbers the program returns beside the output, not differentiated (``has_aux``).
     """
 
     inputs: tuple[Variable, ...]
@@ -71,6 +72,7 @@ class Tape:
     instructions: tuple[Instruction, ...]
     output: Operand
     grad_inputs: tuple[Variable, ...] | None = None
+    aux: tuple[Operand, ...] = ()
 
     def __post_init__(self) -> None:
         if self.grad_inputs is None:
@@ -94,7 +96,8 @@ class Tape:
             arguments += " ; " + " ".join(v.name for v in self.params)
         lines = [f"{{ lambda {arguments} ."]
         lines += [f"    {instruction}" for instruction in self.instructions]
-        lines.append(f"  in {self.output!r} }}")
+        returned = ", ".join(repr(a) for a in (self.output, *self.aux))
+        lines.append(f"  in {returned if not self.aux else f'({returned})'} }}")
         return "\n".join(lines)
 
 

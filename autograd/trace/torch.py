@@ -101,17 +101,22 @@ class TorchProgram(FusedProgram):
             return x.detach().to(device=self.device, dtype=torch.float64)
         return torch.as_tensor(x, dtype=torch.float64, device=self.device)
 
-    def run_batch(self, columns: list[Any], params: Any, n: int) -> tuple[Any, Any, Any]:
-        """Per-sample values (n,), input gradients (n, inputs) and summed parameter gradients,
-        all tensors on the device; ``columns`` are tensors there already (see ``tensor``)."""
+    def run_batch(self, columns: list[Any], params: Any, n: int) -> tuple[Any, Any, Any, Any]:
+        """Per-sample values (n,), input gradients (n, inputs), summed parameter gradients and
+        aux numbers (n, aux), all tensors on the device; ``columns`` are tensors there
+        already (see ``tensor``)."""
         torch = self.torch
         seed = torch.ones(n, dtype=torch.float64, device=self.device)
-        value, input_grads, totals = self.function(*columns, self.tensor(params), seed)
-        if input_grads:
-            grads = torch.stack([self._per_sample(g, n) for g in input_grads], dim=1) + 0.0
-        else:
-            grads = torch.zeros((n, 0), dtype=torch.float64, device=self.device)
-        return self._per_sample(value, n), grads, totals
+        value, input_grads, totals, *aux = self.function(*columns, self.tensor(params), seed)
+        grads = self._columns([self._per_sample(g, n) for g in input_grads], n) + 0.0
+        aux = self._columns([self._per_sample(a, n) for a in (aux[0] if aux else ())], n)
+        return self._per_sample(value, n), grads, totals, aux
+
+    def _columns(self, arrays: list[Any], n: int) -> Any:
+        """Arrays of n numbers side by side, as one (n, len(arrays)) tensor."""
+        if arrays:
+            return self.torch.stack(arrays, dim=1)
+        return self.torch.zeros((n, 0), dtype=self.torch.float64, device=self.device)
 
     def _per_sample(self, x: Any, n: int) -> Any:
         """A result as one number per sample (a constant, or what only parameters decide)."""
@@ -122,5 +127,10 @@ class TorchProgram(FusedProgram):
     def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
         """Value, input gradients and parameter gradients for one sample, as floats."""
         columns = [self.tensor([x]) for x in inputs]
-        values, grads, totals = self.run_batch(columns, params, 1)
-        return float(values[0]), tuple(grads[0].tolist()), tuple(totals.tolist())
+        values, grads, totals, aux = self.run_batch(columns, params, 1)
+        return (
+            float(values[0]),
+            tuple(grads[0].tolist()),
+            tuple(totals.tolist()),
+            tuple(aux[0].tolist()),
+        )

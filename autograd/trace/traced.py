@@ -133,6 +133,8 @@ class Traced:
         program: Any,
         fallbacks: list[tuple[str, str]],
         argnums: tuple[int, ...] | int | None = None,
+        has_aux: bool = False,
+        aux_shape: Any = None,
     ) -> None:
         self.fn = fn
         self.tape = recording.tape
@@ -140,6 +142,8 @@ class Traced:
         self._shapes = shapes
         self._array_shapes = [_array_shape(shape) for shape in shapes]  # what batch accepts
         self.argnums = argnums
+        self.has_aux = has_aux
+        self._aux_shape = aux_shape  # the structure of what fn returned beside its output
         wanted = range(len(shapes)) if argnums is None else _as_tuple(argnums)
         self._grad_shapes = [shapes[i] for i in wanted]  # the arguments that get gradients
         self._program = program
@@ -179,7 +183,7 @@ class Traced:
             _flatten(arg, "", flat, [])
         return flat
 
-    def _run_one(self, args: Sequence[Any]) -> tuple[float, tuple, tuple]:
+    def _run_one(self, args: Sequence[Any]) -> tuple[float, tuple, tuple, tuple]:
         flat = self._flat_inputs(args, "a traced function")
         return self._program.run(flat, [p.data for p in self.params])
 
@@ -187,19 +191,23 @@ class Traced:
         """``(value, grads)`` for new arguments; adds d value / d p to ``p.grad`` of params.
 
         ``grads`` has the arguments' structure: a float for a number, a list for a list,
-        and a tuple of them when the function takes several arguments.
+        and a tuple of them when the function takes several arguments. With ``has_aux``,
+        ``value`` is ``(value, aux)``, aux with the structure fn returned it in.
         """
-        value, input_grads, param_grads = self._run_one(args)
+        value, input_grads, param_grads, aux = self._run_one(args)
         for p, g in zip(self.params, param_grads, strict=True):
             p.grad += g
+        if self.has_aux:
+            value = (value, _unflatten(self._aux_shape, iter(aux)))
         return value, self._structured(input_grads)
 
     def run_arrays(self, *args: Any, params: Any = None) -> tuple[float, list[float], Any]:
         """One call on flat numbers, leaving every ``.grad`` alone (for training loops).
 
         ``params`` is an array of the parameters' numbers in the order of ``self.params``
-        (default: their ``.data``). Returns the value, the gradients of the flattened
-        arguments (a list) and the parameters' gradients (a NumPy array).
+        (default: their ``.data``). Returns the value (``(value, aux)`` with ``has_aux``, aux
+        a flat list), the gradients of the flattened arguments (a list) and the parameters'
+        gradients (a NumPy array).
 
         >>> from autograd import Value
         >>> w = Value(2.0)
@@ -215,8 +223,10 @@ class Traced:
             params = [p.data for p in self.params]
         elif len(params) != len(self.params):
             raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
-        value, input_grads, param_grads = self._program.run(flat, params)
+        value, input_grads, param_grads, aux = self._program.run(flat, params)
         grads = [0.0 + g for g in input_grads]
+        if self.has_aux:
+            value = (value, list(aux))
         return value, grads, np.array(param_grads, dtype=float).reshape(len(self.params))
 
     def _structured(self, flat: Sequence[Any]) -> Any:
@@ -240,12 +250,16 @@ class Traced:
         an array of per-sample gradients shaped like the argument (float64 tensors on the
         traced device, for the torch backend). Adds the mean
         (``reduce="mean"``) or the sum (``"sum"``) over the samples of d value / d p to
-        ``p.grad`` of every parameter.
+        ``p.grad`` of every parameter. With ``has_aux``, ``values`` is ``(values, aux)``, aux
+        an array of each sample's aux numbers (shaped like them, after the batch axis).
         """
         values, input_grads, param_grads = self.batch_arrays(*args, reduce=reduce)
         for p, g in zip(self.params, param_grads.tolist(), strict=True):
             p.grad += g
-        n = len(values)
+        if self.has_aux:
+            values, aux = values
+            values = (values, aux.reshape((len(values), *_array_shape(self._aux_shape))))
+        n = len(input_grads)
         grads = []
         start = 0
         for shape in self._grad_shapes:
@@ -313,21 +327,23 @@ class Traced:
         elif len(params) != len(self.params):
             raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
         if self.backend == "torch":  # tensors in and out, on the device
-            values, grads, totals = self._program.run_batch(columns, params, n)
+            values, grads, totals, aux = self._program.run_batch(columns, params, n)
+            values = (values, aux) if self.has_aux else values
             return values, grads, totals / n if reduce == "mean" else totals
         # One array, not a list of floats: a training loop passes thousands every step. (No
         # program writes into it, so an array of floats is used as it is.)
         params = np.asarray(params, dtype=float).reshape(len(self.params))
-        values, input_grads, param_totals = self._program.run_batch(columns, params, n)
+        values, input_grads, param_totals, aux = self._program.run_batch(columns, params, n)
         totals = np.asarray(param_totals, dtype=float).reshape(len(self.params))
         if reduce == "mean":
             totals = totals / n
-        grads = np.empty((n, len(input_grads)))
-        for k, g in enumerate(input_grads):  # a gradient that is one number for all fills a column
-            grads[:, k] = g
+        grads = _side_by_side(input_grads, n)
         grads += 0.0  # -0.0 becomes 0.0, as the engine's sums of contributions start at 0.0
         values = np.asarray(values, dtype=float)
-        return values if values.shape == (n,) else np.broadcast_to(values, (n,)), grads, totals
+        values = values if values.shape == (n,) else np.broadcast_to(values, (n,))
+        if self.has_aux:
+            values = (values, _side_by_side(aux, n))
+        return values, grads, totals
 
     def _columns(self, args: Sequence[Any]) -> tuple[list[Any], int]:
         """One array of per-sample numbers for each of the tape's inputs, and the batch size."""
@@ -394,13 +410,21 @@ class Traced:
         see ``gradient_scale``). ``.grad`` of the parameters is left as it was.
         """
         flat = self._flat_inputs(args, "check")
-        value, input_grads, param_grads = self._program.run(flat, [p.data for p in self.params])
+        params = [p.data for p in self.params]
+        value, input_grads, param_grads, aux = self._program.run(flat, params)
         leaves = [Value(x) for x in flat]
         items = iter(leaves)
         fn_args = [_unflatten(shape, items) for shape in self._shapes]
-        output = self.fn(*fn_args)
+        output, expected_aux = self.fn(*fn_args), []
+        if self.has_aux:
+            output, returned = output
+            _flatten_aux(returned, expected_aux)
         expected = gradients(output, 1.0)
         rows = [("value", output.data, value)]
+        rows += [
+            (f"aux {k}", e.data if isinstance(e, Value) else e, a)
+            for k, (e, a) in enumerate(zip(expected_aux, aux, strict=True))
+        ]
         rows += [
             (f"d/d {v.name}", expected.get(leaves[v.index], 0.0), g)
             for v, g in zip(self.tape.grad_inputs, input_grads, strict=True)
@@ -409,11 +433,40 @@ class Traced:
             (f"d/d {var.name}", expected.get(p, 0.0), g)
             for var, p, g in zip(self.tape.params, self.params, param_grads, strict=True)
         ]
-        scale = gradient_scale([row[1] for row in rows[1:]])
-        bad = [row for k, row in enumerate(rows) if not agree(row[1], row[2], RTOL, k and scale)]
+        first_grad = 1 + len(aux)
+        scale = gradient_scale([row[1] for row in rows[first_grad:]])
+        bad = [
+            row
+            for k, row in enumerate(rows)
+            if not agree(row[1], row[2], RTOL, scale if k >= first_grad else 0.0)
+        ]
         if bad:
             raise GradcheckError(_mismatch_table(self.backend, bad))
         return True
+
+
+def _side_by_side(columns: Sequence[Any], n: int) -> Any:
+    """Arrays of n numbers (or one number for all) as the columns of one (n, k) array."""
+    import numpy as np
+
+    matrix = np.empty((n, len(columns)))
+    for k, column in enumerate(columns):
+        matrix[:, k] = column
+    return matrix
+
+
+def _flatten_aux(aux: Any, items: list[Any]) -> Any:
+    """Append aux's Values and numbers to items; return its structure (None for one)."""
+    if isinstance(aux, Value) or _is_number(aux):
+        items.append(aux if isinstance(aux, Value) else float(aux))
+        return None
+    if isinstance(aux, list | tuple):
+        shape = [_flatten_aux(a, items) for a in aux]
+        return tuple(shape) if isinstance(aux, tuple) else shape
+    raise TypeError(
+        f"a traced function's aux must be Values or numbers, or lists or tuples of them; "
+        f"got {type(aux).__name__}"
+    )
 
 
 def _as_tuple(argnums: int | tuple[int, ...]) -> tuple[int, ...]:
@@ -492,8 +545,14 @@ def _agrees_on_example(program: Any, recording: Recording) -> str | None:
     rounding, so they are held to 1e-9 relative here: a wrong program misses by far more.
     """
     inputs = [_data(leaf) for leaf in recording.inputs]
-    value, input_grads, param_grads = program.run(inputs, [_data(p) for p in recording.params])
+    params = [_data(p) for p in recording.params]
+    value, input_grads, param_grads, aux = program.run(inputs, params)
     expected = gradients(recording.output, 1.0)
+    returned = [_data(a) if isinstance(a, Value) else a for a in recording.aux]
+    values = [(_data(recording.output), value), *zip(returned, aux, strict=True)]
+    for e, g in values:  # the value and the aux numbers, each relative to itself
+        if not agree(e, g, 0.0 if program.backend == "python" else 1e-9):
+            return f"on the traced example it gave {g!r} where the engine gives {e!r}"
     pairs = [(_data(recording.output), value)]
     wanted = [recording.inputs[v.index] for v in recording.tape.grad_inputs]
     pairs += [(expected.get(v, 0.0), g) for v, g in zip(wanted, input_grads, strict=True)]
@@ -517,6 +576,7 @@ def trace(
     backend: str = "auto",
     device: Any = "cpu",
     argnums: int | tuple[int, ...] | None = None,
+    has_aux: bool = False,
 ) -> Traced:
     """Record ``fn`` once on ``example_args`` and compile its graph; returns a ``Traced``.
 
@@ -532,6 +592,11 @@ def trace(
     those arguments only, as ``jax.grad`` and ``torch.func.grad`` do: the program computes no
     gradient for the others (say, a sample's data and target), and calls return the chosen
     ones' gradients (one, for an int). The parameters' gradients are always computed.
+
+    ``has_aux=True`` (as in ``jax.grad``): ``fn`` returns ``(value, aux)``, aux Values (or
+    numbers, in lists or tuples) computed on the way to ``value``, such as a model's outputs
+    beside its loss; calls return ``(value, aux)`` in place of the value, aux not
+    differentiated.
 
     ``backend="torch"`` writes the fused program for PyTorch (optional, imported only then)
     and runs it on float64 tensors on ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a
@@ -567,11 +632,26 @@ def trace(
         for arg, name in zip(example_args, names, strict=True)
     ]
 
+    aux_items: list[Any] = []
+    aux_shape: list[Any] = []
+
     def call(leaves: list[Value]) -> Any:
         items = iter(leaves)
-        return fn(*[_unflatten(shape, items) for shape in shapes])
+        result = fn(*[_unflatten(shape, items) for shape in shapes])
+        if not has_aux:
+            return result
+        if not isinstance(result, tuple) or len(result) != 2:
+            got = "a Value" if isinstance(result, Value) else type(result).__name__
+            if isinstance(result, tuple):
+                got = f"a tuple of {len(result)}"
+            raise TypeError(
+                f"with has_aux=True a traced function must return (value, aux), got {got}"
+            )
+        output, aux = result
+        aux_shape.append(_flatten_aux(aux, aux_items))
+        return output
 
-    recording = run_traced(call, flat_names, numbers_, params)
+    recording = run_traced(call, flat_names, numbers_, params, lambda: aux_items)
     if argnums is not None:
         argnums = _check_argnums(argnums, len(example_args))
         starts = list(itertools.accumulate((_size(s) for s in shapes), initial=0))
@@ -596,7 +676,8 @@ def trace(
             fallbacks.append((name, f"{type(err).__name__}: {err}"))
             continue
         if reason is None:
-            return Traced(fn, shapes, recording, program, fallbacks, argnums)
+            aux = aux_shape[0] if has_aux else None
+            return Traced(fn, shapes, recording, program, fallbacks, argnums, has_aux, aux)
         fallbacks.append((name, reason))
     raise TraceError(
         "no backend reproduces the engine on the traced example: "

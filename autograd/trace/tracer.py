@@ -16,7 +16,7 @@ import builtins
 import keyword
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -181,6 +181,7 @@ class Recording:
     output: Value
     inputs: list[Value]
     params: list[Value]
+    aux: list[Value | float] = field(default_factory=list)  # what fn returned beside its output
 
 
 class _Recorder:
@@ -205,10 +206,12 @@ def run_traced(
     input_names: Sequence[str],
     input_numbers: Sequence[float],
     params: Sequence[Value],
+    aux_of: Callable[[], list[Value | float]] | None = None,
 ) -> Recording:
     """Run ``call`` on one TracedValue per input number, with ``params`` guarded too.
 
-    ``call`` gets the flat list of input Values and must return the output Value.
+    ``call`` gets the flat list of input Values and must return the output Value;
+    ``aux_of()``, called after it, gives the Values it returned beside the output.
     """
     leaves = [
         TracedValue(x, label=name) for x, name in zip(input_numbers, input_names, strict=True)
@@ -224,11 +227,12 @@ def run_traced(
             p.__class__ = Value
     if not isinstance(output, Value):
         raise TypeError(f"a traced function must return one Value, got {type(output).__name__}")
-    tape, order = _tape(output, leaves, list(params), recorder, input_names)
+    aux = aux_of() if aux_of is not None else []
+    tape, order = _tape(output, leaves, list(params), recorder, input_names, aux)
     for value in order:  # outside the trace they are Values again, on the fast paths
         if type(value) is TracedValue:
             value.__class__ = Value
-    return Recording(tape, output, leaves, list(params))
+    return Recording(tape, output, leaves, list(params), aux)
 
 
 def _identifier(text: str, fallback: str) -> str:
@@ -279,8 +283,10 @@ def _tape(
     params: list[Value],
     recorder: _Recorder,
     input_names: Sequence[str],
+    aux: Sequence[Value | float] = (),
 ) -> tuple[Tape, list[Value]]:
-    """The instructions of ``output``'s graph, in the reverse of backward's order."""
+    """The instructions of ``output``'s graph, in the reverse of backward's order, then those
+    that only ``aux`` needs."""
     name = _Namer()
     operands: dict[Value, Operand] = {}
     inputs = []
@@ -296,6 +302,14 @@ def _tape(
 
     order = [node for node, _ in sweep(output, 0.0, check=False)]
     order.reverse()
+    # Aux Values that the output is not computed from come last, each after what it needs:
+    # they are computed and returned, and no gradient flows through them.
+    seen = set(order)
+    for value in aux:
+        if isinstance(value, Value) and value not in seen:
+            extra = [node for node, _ in sweep(value, 0.0, check=False) if node not in seen]
+            order += reversed(extra)
+            seen.update(extra)
     instructions: list[Instruction] = []
     for node in order:
         if node in operands:
@@ -311,7 +325,9 @@ def _tape(
         out = Variable(name(wanted or f"t{len(instructions) + 1}"), "node", len(instructions))
         instructions.append(Instruction(out, ops.OPS[node.op], args))
         operands[node] = out
-    tape = Tape(tuple(inputs), tuple(param_vars), tuple(instructions), operands[output])
+    aux_operands = [operands[v] if isinstance(v, Value) else v for v in aux]
+    tape = Tape(tuple(inputs), tuple(param_vars), tuple(instructions), operands[output],
+                aux=tuple(aux_operands))  # fmt: skip
     return tape, order
 
 
