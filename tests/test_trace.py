@@ -822,7 +822,9 @@ def test_has_aux_returns_numbers_beside_the_output_as_the_engine_computes_them(b
     same = (lambda a, b: a == b) if backend == "python" else agree
     assert same(value, out.data) and same(d_x, x.grad) and same(traced_w_grad, w.grad)
     assert isinstance(aux, list) and isinstance(aux[1], tuple)  # fn's structure
-    assert same(aux[0], hidden.data) and same(aux[1][0], unused.data) and aux[1][1] == 2.5
+    assert (
+        same(aux[0], hidden.data) and same(aux[1][0], unused.data) and aux[1][1] == constant == 2.5
+    )
     assert traced.check(1.5, -0.25)
 
 
@@ -831,7 +833,7 @@ def test_has_aux_in_batches_gives_each_samples_numbers(backend):
     w, f = _loss_and_outputs()
     traced = trace(f, 0.5, 0.1, params=[w], backend=backend, has_aux=True)
     (values, aux), (d_x, d_t) = traced.batch([0.5, -1.0, 2.0], [0.0, 1.0, 0.5])
-    assert aux.shape == (3, 3) and d_x.shape == (3,)
+    assert aux.shape == (3, 3) and d_x.shape == d_t.shape == (3,)
     for k, (x, t) in enumerate([(0.5, 0.0), (-1.0, 1.0), (2.0, 0.5)]):
         (value, numbers), _ = traced(x, t)
         assert agree(values[k], value)
