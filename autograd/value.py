@@ -11,8 +11,10 @@ list, numbers included, stays available to drawings and to ``grad(..., create_gr
 
 Names of operations (``Value.op``): ``""`` for a leaf, then ``"+"``, ``"*"``, ``"/"``,
 ``"**"``, ``"exp"``, ``"log"``, ``"log1p"``, ``"sqrt"``, ``"square"``, ``"tanh"``, ``"sigmoid"``,
-``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"``, ``"linear"`` (see ``linear``) and
-``"binary_cross_entropy"`` (see ``binary_cross_entropy``).
+``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"sin"``, ``"cos"``, ``"linear"`` (see ``linear``),
+``"binary_cross_entropy"`` (see ``binary_cross_entropy``), and the shifts that make
+log-sum-exp and softmax stable, ``"max_shift"`` and ``"softmax_shift"`` (see ``max_shift``
+and ``softmax_shift``).
 ``a - b`` is recorded as ``a + (b * -1)`` and ``-a`` as ``a * -1``.
 """
 

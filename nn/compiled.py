@@ -178,6 +178,8 @@ class CompiledLoss:
         ``data[rows]``: each row a sample's numbers and its target (a one-hot row where the
         loss reads targets as numbers).
         """
+        if len(X) != len(y):
+            raise ValueError(f"X and y must hold as many samples: {len(X)} and {len(y)}")
         X = np.asarray(X, dtype=float).reshape(len(X), -1)
         if self.classes is None:
             self._check_targets(X, y)

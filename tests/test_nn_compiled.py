@@ -337,3 +337,10 @@ def test_train_command_with_a_backend_that_cannot_compile_exits_1_in_one_line(
     err = capsys.readouterr().err
     assert err == "python -m nn train: error: this tracer refuses everything\n"
     assert not (tmp_path / "model.json").exists()
+
+
+def test_compiled_data_refuses_targets_of_another_count():
+    X, y = make_moons(8, noise=0.1, seed=0)
+    compiled = CompiledLoss(MLP(2, [3, 1], seed=0), mse_loss, X, [float(t) for t in y])
+    with pytest.raises(ValueError, match="as many samples: 8 and 4"):
+        compiled.arrays(X, [[0.0, 1.0]] * 4)

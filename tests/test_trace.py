@@ -867,3 +867,74 @@ def test_check_compares_the_aux_numbers_too():
 def test_has_aux_refuses_a_function_that_does_not_return_a_value_and_its_aux(fn, message):
     with pytest.raises(TypeError, match=message):
         trace(fn, 1.0, has_aux=True)
+
+
+def test_run_arrays_takes_a_numpy_array_of_parameters_on_the_python_backend():
+    w = Value(2.0)
+    traced = trace(lambda x: (x * w).exp() / w, 1.0, params=[w], backend="python")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy scalars would warn where floats give inf
+        value, _, param_grads = traced.run_arrays(1.0, params=np.array([1e300]))
+        assert traced.run_arrays(1.0, params=np.array([0.0]))[0] == math.inf
+    from_floats = traced.run_arrays(1.0, params=[1e300])
+    assert type(value) is float and value == from_floats[0] == math.inf
+    assert [bits(g) for g in param_grads] == [bits(g) for g in from_floats[2]]
+
+
+def test_an_argument_named_like_the_fused_programs_sum_keeps_its_own_gradient():
+    w1, w2 = Value(0.5, label="w1"), Value(-1.5, label="w2")
+
+    def f(x, s_total):
+        s = linear([w1, w2], [w1, w2], 0.0)
+        s.label = "s"
+        return s * x + s_total * x
+
+    traced = trace(f, 2.0, 3.0, params=[w1, w2], backend="fused")
+    _, (d_x, d_s_total) = traced.batch([2.0, 1.0], [3.0, 3.0])
+    assert d_s_total.tolist() == [2.0, 1.0] and d_x.tolist() == [5.5, 5.5]
+
+
+def test_aux_numbers_that_cancel_are_compared_relative_to_the_largest():
+    w1, w2, b = Value(-1.0), Value(1e-17), Value(1.0)  # -1 + 1e-17 + 1: the order decides
+    w3, w4 = Value(0.5), Value(0.25)
+
+    def f(x, t):
+        outputs = [linear([w1, w2], x, b), linear([w3, w4], x, 0.0)]
+        return (outputs[1] - t).square(), outputs
+
+    traced = trace(f, [1.0, 1.0], 0.5, params=[w1, w2, b, w3, w4], has_aux=True, argnums=())
+    assert traced.backend == "fused" and traced.fallbacks == []
+    assert traced.check([1.0, 1.0], 0.5)
+
+
+def test_argnums_takes_numpy_integers_and_is_checked_before_fn_runs():
+    calls = []
+
+    def f(x, y):
+        calls.append(1)
+        return x * y
+
+    assert trace(f, 2.0, 3.0, argnums=np.int64(1))(2.0, 5.0) == (10.0, 2.0)
+    calls.clear()
+    with pytest.raises(ValueError, match="not an argument"):
+        trace(f, 2.0, 3.0, argnums=2)
+    assert calls == []  # refused before tracing
+
+
+def test_has_aux_must_be_a_bool():
+    with pytest.raises(TypeError, match="has_aux must be True or False"):
+        trace(lambda x: (x, x), 1.0, has_aux="yes")
+
+
+def test_batch_matrix_of_a_function_of_no_arguments_is_refused_like_batch():
+    w = Value(2.0)
+    traced = trace(lambda: w * w, params=[w])
+    with pytest.raises(ValueError, match="no arguments has no batch"):
+        traced.batch_matrix(np.zeros((3, 0)))
+
+
+def test_python_calls_a_helper_whose_branches_call_functions_by_its_name():
+    traced = trace(lambda x: x.sigmoid(), 0.5, backend="python")
+    assert "t1 = sigmoid(x)" in traced.source or "out = sigmoid(x)" in traced.source
+    for x in (-800.0, -0.5, 0.0, 0.5, 800.0, math.nan):
+        assert_exact(engine(lambda a: a.sigmoid(), [x]), compiled(traced, [x]))

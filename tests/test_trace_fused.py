@@ -21,8 +21,9 @@ F = nn.functional
 
 @pytest.fixture(scope="module")
 def spirals():
-    """The spirals model's per-sample loss as ``nn``'s compiled training traces it: the loss
-    of every class, weighted by a one-hot selector, plus a zero probe of the outputs."""
+    """The spirals model's per-sample loss: the loss of every class, weighted by a one-hot
+    selector (as ``nn``'s compiled training writes it), plus a zero probe of the outputs
+    (whose gradient is the outputs), every argument differentiated."""
     model = nn.MLP(2, [64, 64, 3], seed=1337)
 
     def loss(x, selector, probe):
@@ -147,3 +148,24 @@ def test_a_linear_of_parameters_adds_every_contribution_to_their_gradients(
         f(Value(x)).backward()
     for p, g in zip(ps, fused_param_grads, strict=True):
         assert agree(p.grad, g), (p.label, p.grad, g)
+
+
+def test_as_fit_traces_it_the_program_returns_the_outputs_and_no_gradient_for_the_data():
+    model = nn.MLP(2, [64, 64, 3], seed=1337)
+
+    def loss(x, selector):
+        out = model(x)
+        return linear(selector, [F.cross_entropy(out, c) for c in range(3)], 0.0), out
+
+    traced = trace(loss, [0.5, -1.0], [1.0, 0.0, 0.0], params=model.parameters(),
+                   argnums=(), has_aux=True)  # fmt: skip
+    assert traced.backend == "fused"
+    assert "G_X1" not in traced.source  # d loss / d x is not asked for: not computed
+    assert "return out, (), GP, (Z3[:, 0], Z3[:, 1], Z3[:, 2])" in traced.source
+    X, y = nn.datasets.make_spirals(10, n_classes=3, noise=0.2, seed=1)
+    (values, outputs), grads, _ = traced.batch_arrays(X, np.eye(3)[y])
+    assert grads.shape == (10, 0)
+    for x, t, value, out in zip(X, y, values, outputs, strict=True):
+        want_loss, want_out = loss(list(x), list(np.eye(3)[t]))
+        assert agree(want_loss.data, value)
+        assert all(agree(w.data, o) for w, o in zip(want_out, out, strict=True))

@@ -559,7 +559,7 @@ class FusedProgram:
             name = ins.out.name
             w_index, x_index = [a.index for a in weights], [a.index for a in inputs]
             w, x = self._gather(f"{name}_w", w_index), self._gather(f"{name}_x", x_index)
-            total = f"g_{name}_total"  # the same for every parameter: summed over samples once
+            total = f"G_{name}"  # the same for every parameter: summed over samples once
             lines = [
                 f"{total} = {code(g, ATOM)}.sum()",
                 self._add_to_parameters(f"{name}_w", w_index, f"{x} * {total}"),
@@ -608,8 +608,11 @@ class FusedProgram:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def run_batch(self, columns: list[Any], params: list[float], n: int) -> tuple[Any, Any, Any]:
-        """Per-sample values and input gradients, and each parameter's gradient summed."""
+    def run_batch(
+        self, columns: list[Any], params: list[float], n: int
+    ) -> tuple[Any, Any, Any, list[Any]]:
+        """Per-sample values and input gradients, each parameter's gradient summed, and the
+        aux numbers (an array of n, or one number for all, each)."""
         seed = np.ones(n)
         with np.errstate(all="ignore"):
             value, input_grads, totals, *aux = self.function(

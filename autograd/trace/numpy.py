@@ -47,7 +47,6 @@ class NumpyProgram:
         grad_of: dict[Variable, Any] = {}
         body = write_forward(tape, evaluator)
         body += write_backward(tape, evaluator, Expr("seed", NUMPY, ATOM), grad_of, in_place=False)
-        self._unreached = [grad_of.get(v) is None for v in (*tape.grad_inputs, *tape.params)]
         body.append(return_statement(tape, grad_of))
         arguments = ", ".join(v.name for v in (*tape.inputs, *tape.params))
         arguments = f"{arguments}, seed" if arguments else "seed"
@@ -57,8 +56,9 @@ class NumpyProgram:
 
     def run_batch(
         self, columns: list[Any], params: list[float], n: int
-    ) -> tuple[Any, list[Any], Any]:
-        """Per-sample values and input gradients, and each parameter's gradient summed."""
+    ) -> tuple[Any, list[Any], Any, list[Any]]:
+        """Per-sample values and input gradients, each parameter's gradient summed, and the
+        per-sample aux numbers."""
         seed = np.ones(n)
         params = np.asarray(params, dtype=float)
         # Each parameter as a 0-d array, not a NumPy scalar: NumPy converts a scalar operand

@@ -185,8 +185,11 @@ class PythonProgram:
         result = self.function(*inputs, *params)
         return result if len(result) == 4 else (*result, ())
 
-    def run_batch(self, columns: list[Any], params: list[float], n: int) -> tuple[Any, Any, Any]:
-        """Per-sample values and input gradients, and each parameter's gradient summed."""
+    def run_batch(
+        self, columns: list[Any], params: list[float], n: int
+    ) -> tuple[Any, list[Any], Any, list[Any]]:
+        """Per-sample values and input gradients, each parameter's gradient summed, and the
+        per-sample aux numbers."""
         import numpy as np
 
         rows = np.stack(columns, axis=1).tolist() if columns else [[]] * n
@@ -242,7 +245,9 @@ def _batch_source(
         loop.append(f"input_grads.append(({_tuple(input_grads, tape.grad_inputs)}))")
     if tape.aux:
         loop.append(f"aux.append({aux_code(tape)[2:]})")
-    for variable in shared:
+    # what the loop hands back: the totals of shared Variables that per-sample code reads
+    fed = {a for i in per_sample for a in i.args if isinstance(a, Variable) and a in shared}
+    for variable in fed:
         grad_of.setdefault(variable, Expr(f"G_{variable.name}", evaluator.dialect, ATOM))
     after = write_backward(tape, evaluator, 1.0, grad_of, True, once, totals, memo)
     samples = ", ".join(v.name for v in tape.inputs)

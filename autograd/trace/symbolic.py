@@ -27,6 +27,7 @@ which PyTorch computes something else than for a tensor (``TorchDialect`` lists 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import types
 from collections.abc import Callable
@@ -295,6 +296,10 @@ class Dialect:
         """A strong zero's product: 0.0 where ``condition`` holds, else ``product``."""
         raise NotImplementedError
 
+    def negate(self, condition: Expr) -> Expr:
+        """The condition that holds where ``condition`` does not."""
+        raise NotImplementedError
+
     # Whether a helper of ops that branches on a number more than once is called by its name
     # (Python, where the helper itself runs on floats) rather than written out with ``where``
     # (NumPy). A helper with one branch (relu, step) is written out in either.
@@ -532,6 +537,9 @@ def _decide(condition: Expr) -> bool:
     raise _NewBranch(condition)
 
 
+_CALL = re.compile(r"[A-Za-z_][\w.]*\(")  # a function call in generated code
+
+
 class _TooManyBranches(Exception):
     """Raised where a run branches on more conditions than it was allowed."""
 
@@ -634,15 +642,20 @@ class Evaluator:
                 pass
             finally:
                 _local.by_name = depth
-            # It branches. Once only (relu, step): written out as a choice, which runs as fast
-            # as the arithmetic around it; a call costs more than the work. Else by its name.
+            # It branches. Once, on plain arithmetic (relu, step): written out as a choice,
+            # which runs as fast as the arithmetic around it, where a call costs more than the
+            # work. A helper that branches more, or calls functions in its branches (which a
+            # choice could write twice, as sigmoid's exp), is called by its name.
             _local.by_name = 0
             try:
-                return _every_path(lambda: copy(*args), dialect, max_conditions=1)
+                choice = _every_path(lambda: copy(*args), dialect, max_conditions=1)
             except (_TooManyBranches, LoweringError, TypeError, ValueError, ArithmeticError):
-                return dialect.call(name, *args)  # a name runs the helper itself on floats
+                choice = None
             finally:
                 _local.by_name = depth
+            if isinstance(choice, Expr) and not _CALL.search(choice.code):
+                return choice
+            return dialect.call(name, *args)  # a name runs the helper itself on floats
 
         return run
 

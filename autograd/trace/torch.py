@@ -124,8 +124,9 @@ class TorchProgram(FusedProgram):
             return x
         return self.tensor(x).broadcast_to((n,))
 
-    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple]:
-        """Value, input gradients and parameter gradients for one sample, as floats."""
+    def run(self, inputs: list[float], params: list[float]) -> tuple[float, tuple, tuple, tuple]:
+        """Value, input gradients, parameter gradients and aux numbers for one sample, as
+        floats."""
         columns = [self.tensor([x]) for x in inputs]
         values, grads, totals, aux = self.run_batch(columns, params, 1)
         return (

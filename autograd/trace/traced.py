@@ -14,6 +14,7 @@ import inspect
 import itertools
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -223,6 +224,8 @@ class Traced:
             params = [p.data for p in self.params]
         elif len(params) != len(self.params):
             raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
+        elif self.backend != "torch":  # the python program computes on Python floats
+            params = np.asarray(params, dtype=float).reshape(len(self.params)).tolist()
         value, input_grads, param_grads, aux = self._program.run(flat, params)
         grads = [0.0 + g for g in input_grads]
         if self.has_aux:
@@ -274,8 +277,9 @@ class Traced:
         """``batch`` on flat arrays, leaving every ``.grad`` alone (for training loops).
 
         ``params`` is an array of the parameters' numbers in the order of ``self.params``
-        (default: their ``.data``). Returns the per-sample values (n,), the gradients of the
-        flattened arguments (n, inputs), and the mean or sum over the samples of each
+        (default: their ``.data``). Returns the per-sample values (n,) (with ``has_aux``,
+        ``(values, aux)``, aux (n, aux numbers)), the gradients of the flattened arguments
+        that ``argnums`` chose (n, their numbers), and the mean or sum over the samples of each
         parameter's gradient (len(params),). The torch backend takes and returns tensors on
         its device, so a training loop there never leaves it.
 
@@ -310,6 +314,11 @@ class Traced:
         as_array = self._program.tensor if self.backend == "torch" else _numpy_array
         inputs = as_array(inputs)
         width = len(self.tape.inputs)
+        if not width:
+            raise ValueError(
+                "batch_matrix needs arguments with a batch axis; a function of no "
+                "arguments has no batch: call it instead"
+            )
         if inputs.ndim != 2 or inputs.shape[1] != width or not inputs.shape[0]:
             raise ValueError(
                 f"batch_matrix inputs must be an array of shape (batch, {width}) with at "
@@ -339,8 +348,8 @@ class Traced:
             totals = totals / n
         grads = _side_by_side(input_grads, n)
         grads += 0.0  # -0.0 becomes 0.0, as the engine's sums of contributions start at 0.0
-        values = np.asarray(values, dtype=float)
-        values = values if values.shape == (n,) else np.broadcast_to(values, (n,))
+        # a copy: a program whose output is an input or a parameter returns a view of it
+        values = np.array(np.broadcast_to(values, (n,)), dtype=float)
         if self.has_aux:
             values = (values, _side_by_side(aux, n))
         return values, grads, totals
@@ -403,11 +412,13 @@ class Traced:
     # -- checking ---------------------------------------------------------------------------
 
     def check(self, *args: Any) -> bool:
-        """Compare value and every gradient with the dynamic engine's on the same arguments.
+        """Compare value, aux numbers and every gradient with the dynamic engine's on the
+        same arguments.
 
         Returns True, or raises ``GradcheckError`` with a table of the values that differ by
         more than 1e-12 relative (a gradient: relative to the largest gradient, if larger;
-        see ``gradient_scale``). ``.grad`` of the parameters is left as it was.
+        see ``gradient_scale``; an aux number likewise relative to the largest of them).
+        ``.grad`` of the parameters is left as it was.
         """
         flat = self._flat_inputs(args, "check")
         params = [p.data for p in self.params]
@@ -433,13 +444,12 @@ class Traced:
             (f"d/d {var.name}", expected.get(p, 0.0), g)
             for var, p, g in zip(self.tape.params, self.params, param_grads, strict=True)
         ]
+        # aux numbers and gradients relative to the largest of their kind (see gradient_scale)
         first_grad = 1 + len(aux)
-        scale = gradient_scale([row[1] for row in rows[first_grad:]])
-        bad = [
-            row
-            for k, row in enumerate(rows)
-            if not agree(row[1], row[2], RTOL, scale if k >= first_grad else 0.0)
-        ]
+        scales = [0.0] + [gradient_scale([row[1] for row in rows[1:first_grad]])] * len(aux)
+        scales += [gradient_scale([row[1] for row in rows[first_grad:]])] * (len(rows) - first_grad)
+        pairs = zip(rows, scales, strict=True)
+        bad = [row for row, scale in pairs if not agree(row[1], row[2], RTOL, scale)]
         if bad:
             raise GradcheckError(_mismatch_table(self.backend, bad))
         return True
@@ -475,10 +485,18 @@ def _as_tuple(argnums: int | tuple[int, ...]) -> tuple[int, ...]:
 
 def _check_argnums(argnums: Any, n: int) -> int | tuple[int, ...]:
     """``argnums`` if it names arguments of a function of ``n``, else a clear error."""
-    items = argnums if isinstance(argnums, tuple) else (argnums,)
-    for k in items:
-        if isinstance(k, bool) or not isinstance(k, int):
+    single = not isinstance(argnums, tuple)
+    items = []
+    for k in (argnums,) if single else argnums:
+        if isinstance(k, bool):
             raise TypeError(f"trace argnums must be an int or a tuple of ints, got {argnums!r}")
+        try:
+            k = operator.index(k)  # an int, or anything that is one (a NumPy integer)
+        except TypeError:
+            raise TypeError(
+                f"trace argnums must be an int or a tuple of ints, got {argnums!r}"
+            ) from None
+        items.append(k)
         if not 0 <= k < n:
             raise ValueError(
                 f"trace argnums {k} is not an argument of the traced call (it has {n}: "
@@ -488,7 +506,7 @@ def _check_argnums(argnums: Any, n: int) -> int | tuple[int, ...]:
             )
     if len(set(items)) != len(items):
         raise ValueError(f"trace argnums names an argument twice: {argnums!r}")
-    return argnums
+    return items[0] if single else tuple(items)
 
 
 def _numpy_array(x: Any) -> Any:
@@ -549,19 +567,17 @@ def _agrees_on_example(program: Any, recording: Recording) -> str | None:
     value, input_grads, param_grads, aux = program.run(inputs, params)
     expected = gradients(recording.output, 1.0)
     returned = [_data(a) if isinstance(a, Value) else a for a in recording.aux]
-    values = [(_data(recording.output), value), *zip(returned, aux, strict=True)]
-    for e, g in values:  # the value and the aux numbers, each relative to itself
-        if not agree(e, g, 0.0 if program.backend == "python" else 1e-9):
-            return f"on the traced example it gave {g!r} where the engine gives {e!r}"
-    pairs = [(_data(recording.output), value)]
     wanted = [recording.inputs[v.index] for v in recording.tape.grad_inputs]
-    pairs += [(expected.get(v, 0.0), g) for v, g in zip(wanted, input_grads, strict=True)]
-    pairs += [(expected.get(p, 0.0), g) for p, g in zip(recording.params, param_grads, strict=True)]
+    grads = [(expected.get(v, 0.0), g) for v, g in zip(wanted, input_grads, strict=True)]
+    grads += [(expected.get(p, 0.0), g) for p, g in zip(recording.params, param_grads, strict=True)]
     rtol = 0.0 if program.backend == "python" else 1e-9
-    scale = gradient_scale([e for e, _ in pairs[1:]])
-    for k, (e, g) in enumerate(pairs):
-        if not agree(0.0 + e, 0.0 + g, rtol, k and scale):
-            return f"on the traced example it gave {g!r} where the engine gives {e!r}"
+    groups = [[(_data(recording.output), value)], list(zip(returned, aux, strict=True)), grads]
+    for k, pairs in enumerate(groups):
+        # aux numbers and gradients relative to the largest of their kind (see gradient_scale)
+        scale = gradient_scale([e for e, _ in pairs]) if k else 0.0
+        for e, g in pairs:
+            if not agree(0.0 + e, 0.0 + g, rtol, scale):
+                return f"on the traced example it gave {g!r} where the engine gives {e!r}"
     return None
 
 
@@ -624,6 +640,10 @@ def trace(
             raise TypeError(f"trace params must be leaf Values; params[{i}] is {p!r}")
     if len({id(p) for p in params}) != len(params):
         raise ValueError("trace params must not hold the same Value twice")
+    if argnums is not None:
+        argnums = _check_argnums(argnums, len(example_args))
+    if not isinstance(has_aux, bool):
+        raise TypeError(f"trace has_aux must be True or False, got {has_aux!r}")
     names = _argument_names(fn, len(example_args))
     numbers_: list[float] = []
     flat_names: list[str] = []
@@ -653,7 +673,6 @@ def trace(
 
     recording = run_traced(call, flat_names, numbers_, params, lambda: aux_items)
     if argnums is not None:
-        argnums = _check_argnums(argnums, len(example_args))
         starts = list(itertools.accumulate((_size(s) for s in shapes), initial=0))
         wanted = [k for i in _as_tuple(argnums) for k in range(starts[i], starts[i + 1])]
         tape = recording.tape
