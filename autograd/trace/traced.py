@@ -224,7 +224,7 @@ class Traced:
             params = [p.data for p in self.params]
         elif len(params) != len(self.params):
             raise ValueError(f"params must hold {len(self.params)} numbers, got {len(params)}")
-        elif self.backend != "torch":  # the python program computes on Python floats
+        elif self.backend == "python":  # it computes on Python floats, not NumPy's
             params = np.asarray(params, dtype=float).reshape(len(self.params)).tolist()
         value, input_grads, param_grads, aux = self._program.run(flat, params)
         grads = [0.0 + g for g in input_grads]
