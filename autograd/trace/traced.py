@@ -431,25 +431,19 @@ class Traced:
             output, returned = output
             _flatten_aux(returned, expected_aux)
         expected = gradients(output, 1.0)
-        rows = [("value", output.data, value)]
-        rows += [
+        aux_rows = [
             (f"aux {k}", e.data if isinstance(e, Value) else e, a)
             for k, (e, a) in enumerate(zip(expected_aux, aux, strict=True))
         ]
-        rows += [
+        grad_rows = [
             (f"d/d {v.name}", expected.get(leaves[v.index], 0.0), g)
             for v, g in zip(self.tape.grad_inputs, input_grads, strict=True)
         ]
-        rows += [
+        grad_rows += [
             (f"d/d {var.name}", expected.get(p, 0.0), g)
             for var, p, g in zip(self.tape.params, self.params, param_grads, strict=True)
         ]
-        # aux numbers and gradients relative to the largest of their kind (see gradient_scale)
-        first_grad = 1 + len(aux)
-        scales = [0.0] + [gradient_scale([row[1] for row in rows[1:first_grad]])] * len(aux)
-        scales += [gradient_scale([row[1] for row in rows[first_grad:]])] * (len(rows) - first_grad)
-        pairs = zip(rows, scales, strict=True)
-        bad = [row for row, scale in pairs if not agree(row[1], row[2], RTOL, scale)]
+        bad = _disagreements([("value", output.data, value)], aux_rows, grad_rows, RTOL)
         if bad:
             raise GradcheckError(_mismatch_table(self.backend, bad))
         return True
@@ -568,17 +562,33 @@ def _agrees_on_example(program: Any, recording: Recording) -> str | None:
     expected = gradients(recording.output, 1.0)
     returned = [_data(a) if isinstance(a, Value) else a for a in recording.aux]
     wanted = [recording.inputs[v.index] for v in recording.tape.grad_inputs]
-    grads = [(expected.get(v, 0.0), g) for v, g in zip(wanted, input_grads, strict=True)]
-    grads += [(expected.get(p, 0.0), g) for p, g in zip(recording.params, param_grads, strict=True)]
+    grads = [("", expected.get(v, 0.0), g) for v, g in zip(wanted, input_grads, strict=True)]
+    grads += [
+        ("", expected.get(p, 0.0), g) for p, g in zip(recording.params, param_grads, strict=True)
+    ]
+    aux_rows = [("", e, g) for e, g in zip(returned, aux, strict=True)]
     rtol = 0.0 if program.backend == "python" else 1e-9
-    groups = [[(_data(recording.output), value)], list(zip(returned, aux, strict=True)), grads]
-    for k, pairs in enumerate(groups):
-        # aux numbers and gradients relative to the largest of their kind (see gradient_scale)
-        scale = gradient_scale([e for e, _ in pairs]) if k else 0.0
-        for e, g in pairs:
-            if not agree(0.0 + e, 0.0 + g, rtol, scale):
-                return f"on the traced example it gave {g!r} where the engine gives {e!r}"
+    bad = _disagreements([("", _data(recording.output), value)], aux_rows, grads, rtol)
+    if bad:
+        _, e, g = bad[0]
+        return f"on the traced example it gave {g!r} where the engine gives {e!r}"
     return None
+
+
+def _disagreements(
+    value: list[tuple[str, float, float]],
+    aux: list[tuple[str, float, float]],
+    grads: list[tuple[str, float, float]],
+    rtol: float,
+) -> list[tuple[str, float, float]]:
+    """The rows ``(name, engine's, program's)`` that differ by more than ``rtol``: the value
+    relative to itself, aux numbers and gradients relative to the largest of their kind too
+    (a sum that cancels keeps the rounding of its terms; see ``gradient_scale``)."""
+    bad = []
+    for k, rows in enumerate((value, aux, grads)):
+        scale = gradient_scale([e for _, e, _ in rows]) if k else 0.0
+        bad += [row for row in rows if not agree(row[1], row[2], rtol, scale)]
+    return bad
 
 
 def _data(value: Value) -> float:
