@@ -71,7 +71,7 @@ def write_backward(
         grad_of[tape.output] = seed
     for instruction in reversed(tape.instructions if instructions is None else instructions):
         g = grad_of.get(instruction.out)
-        if g is None:  # no gradient is wanted through it (it computes with data only)
+        if g is None:  # no gradient flows through it: it computes with data, or an aux only
             continue
         key = ("local_grads", id(instruction))
         local_grads = None if memo is None else memo.get(key)
