@@ -104,7 +104,7 @@ class FloorValue:
         node.data = t
         node.grad = 0.0
         node.input = self
-        node.local = 1.0 - t * t
+        node.local = (1.0 - t) * (1.0 + t)  # as autograd.ops writes it: exact near |t| = 1
         node.uses = 0
         return node
 
