@@ -185,9 +185,7 @@ def reciprocal(b: Any) -> Any:
     return overflowed
 
 
-# IEEE 754 versions of the float operations that Python would otherwise raise on. Each computes
-# on a float (a NumPy float is one too) and hands anything else to its own method: a Value, or
-# a name when a trace writes code.
+# IEEE 754 versions of the float operations that Python would otherwise raise on.
 
 
 def div(a: Any, b: Any) -> Any:
@@ -210,7 +208,7 @@ def power(a: Any, b: Any) -> Any:
     >>> power(-8.0, 1 / 3), power(0.0, -1.0), power(10.0, 400.0), power(-2.0, 3.0)
     (nan, inf, inf, -8.0)
     """
-    if not isinstance(a, float) or not isinstance(b, float):
+    if type(a) is not float or type(b) is not float:
         return a**b
     try:
         return math.pow(a, b)
@@ -226,7 +224,7 @@ def power(a: Any, b: Any) -> Any:
 
 def exp(a: Any) -> Any:
     """``e ** a``; ``inf`` where the result overflows."""
-    if not isinstance(a, float):
+    if type(a) is not float:
         return a.exp()
     try:
         return math.exp(a)
@@ -236,7 +234,7 @@ def exp(a: Any) -> Any:
 
 def log(a: Any) -> Any:
     """The natural logarithm; ``-inf`` at 0 and ``nan`` below 0."""
-    if not isinstance(a, float):
+    if type(a) is not float:
         return a.log()
     if a > 0:
         return math.log(a)
@@ -245,14 +243,14 @@ def log(a: Any) -> Any:
 
 def sqrt(a: Any) -> Any:
     """The square root; ``nan`` below 0."""
-    if not isinstance(a, float):
+    if type(a) is not float:
         return a.sqrt()
     return math.sqrt(a) if a >= 0 else NAN
 
 
 def log1p(a: Any) -> Any:
     """``log(1 + a)``, exact for tiny ``a``; ``-inf`` at -1 and ``nan`` below."""
-    if not isinstance(a, float):
+    if type(a) is not float:
         return a.log1p()
     if a > -1.0:
         return math.log1p(a)
@@ -261,14 +259,14 @@ def log1p(a: Any) -> Any:
 
 def sin(a: Any) -> Any:
     """The sine; ``nan`` for infinite input."""
-    if not isinstance(a, float):
+    if type(a) is not float:
         return a.sin()
     return math.sin(a) if math.isfinite(a) else NAN
 
 
 def cos(a: Any) -> Any:
     """The cosine; ``nan`` for infinite input."""
-    if not isinstance(a, float):
+    if type(a) is not float:
         return a.cos()
     return math.cos(a) if math.isfinite(a) else NAN
 

@@ -284,31 +284,3 @@ def test_no_op_raises_an_arithmetic_error_at_extreme_inputs():
             for out in (Value(a) ** b, a ** Value(b), Value(a) / b, a / Value(b)):
                 out.backward()
                 grad(out, out.inputs, create_graph=True)
-
-
-@pytest.mark.parametrize(
-    "build",
-    [
-        lambda v: v.exp(),
-        lambda v: v.log(),
-        lambda v: v.sqrt(),
-        lambda v: v.log1p(),
-        lambda v: v.sin(),
-        lambda v: v.cos(),
-        lambda v: v**0.5,
-        lambda v: (v * -1.0) ** 0.5,  # a negative base to a fractional power: nan, no warning
-    ],
-    ids=["exp", "log", "sqrt", "log1p", "sin", "cos", "pow", "pow_nan"],
-)
-def test_a_numpy_float_assigned_to_data_computes_as_a_float(build):
-    np = pytest.importorskip("numpy")
-    with_numpy, with_float = Value(1.0), Value(0.25)
-    with_numpy.data = np.float64(0.25)  # as a training loop over NumPy arrays may write it
-    got, want = build(with_numpy), build(with_float)
-    got.backward()
-    want.backward()
-    assert _same(got.data, want.data) and _same(with_numpy.grad, with_float.grad)
-
-
-def _same(a: float, b: float) -> bool:
-    return a == b or (math.isnan(a) and math.isnan(b))
