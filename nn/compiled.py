@@ -30,6 +30,7 @@ batch and the first validation that decide whether ``fit`` may go on with them.
 from __future__ import annotations
 
 import random
+import reprlib
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -134,8 +135,8 @@ class CompiledLoss:
         try:
             self.classes: list[Any] | None = None
             return trace(self._per_sample, example, y[0], **options)
-        except (TraceError, TypeError, ValueError):
-            self.classes = _distinct(y)
+        except (TraceError, TypeError, ValueError) as error:
+            self.classes = _distinct(y, error)
         selector = [1.0] + [0.0] * (len(self.classes) - 1)
         try:
             return trace(self._per_sample_selected, example, selector, **options)
@@ -435,8 +436,16 @@ def _as_list(out: Value | Sequence[Value]) -> list[Value]:
     return [out] if isinstance(out, Value) else list(out)
 
 
-def _distinct(y: Sequence[Any]) -> list[Any]:
-    targets = sorted(set(y), key=repr)
+def _distinct(y: Sequence[Any], why: Exception) -> list[Any]:
+    """The distinct targets, one loss to trace for each; ``why`` the target as an argument
+    failed."""
+    try:
+        targets = sorted(set(y), key=repr)
+    except TypeError:  # a target of several numbers (a list) is no class
+        raise TraceError(
+            f"the loss could not be traced with its target as an argument ({why}), and "
+            f"targets such as {reprlib.repr(y[0])} are not classes to compile one loss each"
+        ) from None
     if len(targets) > MAX_TARGET_CLASSES:
         raise TraceError(
             f"the loss reads its targets as numbers, and {len(targets)} distinct targets are "

@@ -344,3 +344,26 @@ def test_compiled_data_refuses_targets_of_another_count():
     compiled = CompiledLoss(MLP(2, [3, 1], seed=0), mse_loss, X, [float(t) for t in y])
     with pytest.raises(ValueError, match="as many samples: 8 and 4"):
         compiled.arrays(X, [[0.0, 1.0]] * 4)
+
+
+def test_fit_auto_trains_dynamically_when_a_loss_reads_list_targets_as_numbers():
+    def sign_loss(outputs, targets):  # reads its targets' numbers: no trace with them
+        if isinstance(outputs, Value):  # one sample
+            outputs, targets = [outputs], [targets]
+        pairs = zip(outputs, targets, strict=True)
+        terms = [(o - 1.0) ** 2 if float(t[0]) > 0 else (o + 1.0) ** 2 for o, t in pairs]
+        return sum(terms) * (1.0 / len(terms))
+
+    X, y = make_moons(20, noise=0.1, seed=0)
+    targets = [[float(t)] for t in y]
+    runs = []
+    for compile in ("auto", "off"):
+        model = MLP(2, [4, 1], seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = fit(model, X, targets, loss=sign_loss, optimizer=SGD(model.parameters(),
+                          lr=0.1), epochs=3, progress=False, compile=compile)  # fmt: skip
+        runs.append((history.loss, [str(w.message) for w in caught]))
+    (auto_loss, auto_warnings), (off_loss, _) = runs
+    assert auto_loss == off_loss
+    assert any("are not classes to compile one loss each" in w for w in auto_warnings)
